@@ -1,0 +1,135 @@
+// Column lowering for 3x3 convolutions over channel-major batches.
+//
+// Activations inside the synthesis network are laid out [C, N, H, W] ("CNHW") so that a whole batch
+// shares one GEMM: a column index is (n, h, w) for every sample at once. Dimension letters:
+// C channels, N batch, H x W the grid, K = 9 taps (ky * 3 + kx).
+
+/// cols [C * 9, nCount * H * W] <- x [C, N, H, W] for samples n0 ..< n0 + nCount, stride 1, padding 1.
+func im2col3x3(
+    _ x: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
+    samples n0: Int, count nCount: Int, into cols: UnsafeMutablePointer<Float>
+) {
+    let hw = height * width
+    let rowLength = nCount * hw
+    for c in 0..<channels {
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let row = cols + (c * 9 + ky * 3 + kx) * rowLength
+                let dx = kx - 1
+                for n in 0..<nCount {
+                    let plane = x + (c * batch + n0 + n) * hw
+                    let dst = row + n * hw
+                    for h in 0..<height {
+                        let sy = h + ky - 1
+                        let d = dst + h * width
+                        if sy < 0 || sy >= height {
+                            d.update(repeating: 0, count: width)
+                            continue
+                        }
+                        let s = plane + sy * width
+                        // Interior copy, then the one zero column that the shift exposes.
+                        if dx == 0 {
+                            d.update(from: s, count: width)
+                        } else if dx < 0 {
+                            d[0] = 0
+                            (d + 1).update(from: s, count: width - 1)
+                        } else {
+                            d.update(from: s + 1, count: width - 1)
+                            d[width - 1] = 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// gx [C, N, H, W] += the adjoint of `im2col3x3` applied to gcols [C * 9, nCount * H * W].
+func col2im3x3Accumulate(
+    _ cols: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
+    samples n0: Int, count nCount: Int, into gx: UnsafeMutablePointer<Float>
+) {
+    let hw = height * width
+    let rowLength = nCount * hw
+    for c in 0..<channels {
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let row = cols + (c * 9 + ky * 3 + kx) * rowLength
+                let dx = kx - 1
+                for n in 0..<nCount {
+                    let plane = gx + (c * batch + n0 + n) * hw
+                    let src = row + n * hw
+                    for h in 0..<height {
+                        let sy = h + ky - 1
+                        if sy < 0 || sy >= height { continue }
+                        let s = src + h * width
+                        let d = plane + sy * width
+                        if dx == 0 {
+                            for w in 0..<width { d[w] += s[w] }
+                        } else if dx < 0 {
+                            for w in 1..<width { d[w - 1] += s[w] }
+                        } else {
+                            for w in 0..<(width - 1) { d[w + 1] += s[w] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// out [O, N, 2H + 1, 2W + 1] += scatter of t [O * 9, nCount * H * W]: the col2im of a stride-2
+/// transposed 3x3 convolution, t[(o, ky, kx), (n, i, j)] landing on out[o, n, 2i + ky, 2j + kx].
+func col2imTransposed3x3Accumulate(
+    _ t: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
+    samples n0: Int, count nCount: Int, into out: UnsafeMutablePointer<Float>
+) {
+    let hw = height * width
+    let outW = 2 * width + 1
+    let outPlane = (2 * height + 1) * outW
+    let rowLength = nCount * hw
+    for o in 0..<channels {
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let row = t + (o * 9 + ky * 3 + kx) * rowLength
+                for n in 0..<nCount {
+                    let plane = out + (o * batch + n0 + n) * outPlane
+                    let src = row + n * hw
+                    for i in 0..<height {
+                        let d = plane + (2 * i + ky) * outW + kx
+                        let s = src + i * width
+                        for j in 0..<width { d[2 * j] += s[j] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// gt [O * 9, nCount * H * W] <- gather from gout [O, N, 2H + 1, 2W + 1]: the adjoint of
+/// `col2imTransposed3x3Accumulate`.
+func im2colTransposed3x3(
+    _ gout: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
+    samples n0: Int, count nCount: Int, into gt: UnsafeMutablePointer<Float>
+) {
+    let hw = height * width
+    let outW = 2 * width + 1
+    let outPlane = (2 * height + 1) * outW
+    let rowLength = nCount * hw
+    for o in 0..<channels {
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let row = gt + (o * 9 + ky * 3 + kx) * rowLength
+                for n in 0..<nCount {
+                    let plane = gout + (o * batch + n0 + n) * outPlane
+                    let dst = row + n * hw
+                    for i in 0..<height {
+                        let s = plane + (2 * i + ky) * outW + kx
+                        let d = dst + i * width
+                        for j in 0..<width { d[j] = s[2 * j] }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+/// NVIDIA's `SynthesisLayer`: a modulated 3x3 convolution (2x transposed up-sampling + [1,3,3,1] FIR
+/// when `up`), demodulation, noise, bias, lrelu * sqrt(2), clamp to `conv_clamp`.
+///
+/// The styles scale the activations rather than the weights (NVIDIA's `fused_modconv=False` path,
+/// mathematically the same as its fused one), so a whole batch shares the weight in one GEMM.
+public struct SynthesisLayer: Sendable {
+    public let name: String  // "synthesis.b8.conv0"
+    public let inChannels: Int  // I
+    public let outChannels: Int  // O
+    public let resolution: Int  // R, the output grid
+    public let up: Bool
+    public let convClamp: Float?
+    /// Which of the num_ws latents drives this layer.
+    public let wIndex: Int
+
+    public var weight: Tensor  // [O, I, 3, 3]
+    public var bias: Tensor  // [O]
+    public var noiseStrength: Tensor  // []
+    public var noiseConst: Tensor  // [R, R]
+    public var affine: FullyConnectedLayer  // w_dim -> I
+    /// The up-sampling FIR taps per axis, flipped, with gain 2 folded in (2D gain 4).
+    public let upTaps: [Float]
+
+    var inputResolution: Int { up ? resolution / 2 : resolution }
+}
+
+/// NVIDIA's `ToRGBLayer`: a 1x1 modulated convolution without demodulation, styles scaled by
+/// 1 / sqrt(in_channels), bias, clamp to `conv_clamp`, no activation.
+public struct ToRGBLayer: Sendable {
+    public let name: String  // "synthesis.b8.torgb"
+    public let inChannels: Int  // I
+    public let imgChannels: Int  // C
+    public let resolution: Int
+    public let convClamp: Float?
+    public let wIndex: Int
+
+    public var weight: Tensor  // [C, I, 1, 1]
+    public var bias: Tensor  // [C]
+    public var affine: FullyConnectedLayer  // w_dim -> I
+
+    var styleGain: Float { 1 / Float(inChannels).squareRoot() }
+}
+
+/// NVIDIA's `SynthesisBlock` with the 'skip' architecture.
+public struct SynthesisBlock: Sendable {
+    public let resolution: Int
+    /// The learned 4x4 input of the first block: [C, 4, 4].
+    public var const: Tensor?
+    public var conv0: SynthesisLayer?
+    public var conv1: SynthesisLayer
+    public var torgb: ToRGBLayer
+    /// Per-axis taps of `upsample2d` for the skip image (flipped, gain 2 per axis).
+    public let imageUpTaps: [Float]
+}

@@ -1,0 +1,150 @@
+/// Every buffer one forward + backward of a `SynthesisNetwork` needs at one batch size, allocated
+/// once and reused every step (an optimiser's loop never allocates activations).
+///
+/// Activations are channel-major, [C, N, H, W], so that a batch shares each layer's GEMM.
+/// A workspace belongs to one thread at a time.
+public final class SynthesisWorkspace: @unchecked Sendable {
+    public let batch: Int  // N
+
+    final class ConvState {
+        let s: Buffer  // [N, I] styles
+        let d: Buffer  // [N, O] demodulation coefficients
+        let xs: Buffer  // [I, N, Hin, Win] input scaled by the styles
+        let y0: Buffer  // [O, N, R, R] convolution output before demodulation
+        let out: Buffer  // [O, N, R, R] layer output
+        let gOut: Buffer  // [O, N, R, R] gradient of the output
+        let gs: Buffer  // [N, I] gradient of the styles
+        let gS: Buffer  // [N, O] gradient of the demodulation's sum of squares
+        let noise: Buffer  // [N, R, R] noise map (row 0 only when shared)
+        var noisePerSample = false
+        var hasNoise = false
+        /// Whether the caller gave the noise maps (their gradients keep the given [1 or N, R, R] shape).
+        var noiseShapeExplicit = false
+        let weightSquares: Buffer  // [O, I] sum over taps of weight^2
+        let transposedWeight: Buffer?  // [O * 9, I] for up layers: [(o, ky, kx), i] = weight[o, i, ky, kx]
+        let chunk: Int  // samples per GEMM chunk
+
+        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int) {
+            let hwIn = l.inputResolution * l.inputResolution
+            let hw = l.resolution * l.resolution
+            s = Buffer(count: n * l.inChannels)
+            d = Buffer(count: n * l.outChannels)
+            xs = Buffer(count: l.inChannels * n * hwIn)
+            y0 = Buffer(count: l.outChannels * n * hw)
+            out = Buffer(count: l.outChannels * n * hw)
+            gOut = Buffer(count: l.outChannels * n * hw)
+            noise = Buffer(count: n * hw)
+            gs = Buffer(count: n * l.inChannels)
+            gS = Buffer(count: n * l.outChannels)
+            weightSquares = Buffer(count: l.outChannels * l.inChannels)
+            transposedWeight = l.up ? Buffer(count: l.outChannels * 9 * l.inChannels) : nil
+            let rows = 9 * (l.up ? l.outChannels : l.inChannels)
+            chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
+        }
+    }
+
+    final class RGBState {
+        let s: Buffer  // [N, I]
+        let xs: Buffer  // [I, N, R, R]
+        let y: Buffer  // [C, N, R, R] torgb output (after clamp)
+        let img: Buffer  // [C, N, R, R] the running skip image after this block
+        let gImg: Buffer  // [C, N, R, R]
+        let gs: Buffer  // [N, I]
+
+        init(_ l: ToRGBLayer, batch n: Int) {
+            let hw = l.resolution * l.resolution
+            s = Buffer(count: n * l.inChannels)
+            xs = Buffer(count: l.inChannels * n * hw)
+            y = Buffer(count: l.imgChannels * n * hw)
+            img = Buffer(count: l.imgChannels * n * hw)
+            gImg = Buffer(count: l.imgChannels * n * hw)
+            gs = Buffer(count: n * l.inChannels)
+        }
+    }
+
+    let conv0: [ConvState?]  // per block
+    let conv1: [ConvState]
+    let rgb: [RGBState]
+    let constInput: Buffer  // [C, N, 4, 4]
+    let gConstInput: Buffer  // [C, N, 4, 4]
+    let cols: Buffer  // im2col / transposed-conv columns for one chunk
+    let gcols: Buffer
+    let gxs: Buffer  // gradient w.r.t. a layer's scaled input
+    let upsampled: Buffer  // transposed-conv output before the FIR, [O, N, 2H+1, 2W+1]
+    let firScratch: Buffer
+    let gWs: Buffer  // [N, num_ws, w_dim]
+    /// Parameter gradients by official name, allocated on the first backward that asks for them.
+    var parameterGradients: [String: Buffer] = [:]
+    /// Noise-map gradients per noise layer, [N or 1, R, R] as the forward's noise was given.
+    var noiseGradients: [Buffer] = []
+    /// For parity tests: activations whose lrelu slope `backward` takes from the other side of zero.
+    /// An activation within float rounding of zero can land on either side in two correct
+    /// implementations (summation order differs), and its gradient then differs by 5x; a test that
+    /// compares against another implementation's gradients tries those few sites both ways.
+    public var leakyReLUSlopeFlips: [ActivationSite] = []
+    /// Whether a forward has filled the buffers for `backward`.
+    var forwardDone = false
+
+    /// Buffers for `network` at batch `batch`. `chunkBudget` caps the column scratch (floats).
+    public init(network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22) {
+        precondition(batch >= 1)
+        self.batch = batch
+        var c0: [ConvState?] = []
+        var c1: [ConvState] = []
+        var r: [RGBState] = []
+        var colsCount = 1
+        var gxsCount = 1
+        var upCount = 1
+        var firCount = 1
+        for b in network.blocks {
+            if let l = b.conv0 {
+                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget)
+                let hwIn = l.inputResolution * l.inputResolution
+                colsCount = max(colsCount, 9 * l.outChannels * st.chunk * hwIn, 9 * l.inChannels * st.chunk * hwIn)
+                gxsCount = max(gxsCount, l.inChannels * batch * hwIn)
+                let t = 2 * l.inputResolution + 1
+                upCount = max(upCount, l.outChannels * batch * t * t)
+                firCount = max(firCount, t * t)
+                c0.append(st)
+            } else {
+                c0.append(nil)
+            }
+            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget)
+            let hw = b.resolution * b.resolution
+            colsCount = max(colsCount, 9 * b.conv1.inChannels * st1.chunk * hw)
+            gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
+            firCount = max(firCount, b.resolution * b.resolution * 2)
+            c1.append(st1)
+            r.append(RGBState(b.torgb, batch: batch))
+        }
+        conv0 = c0
+        conv1 = c1
+        rgb = r
+        let c = network.blocks[0].conv1.inChannels
+        constInput = Buffer(count: c * batch * 16)
+        gConstInput = Buffer(count: c * batch * 16)
+        cols = Buffer(count: colsCount)
+        gcols = Buffer(count: colsCount)
+        gxs = Buffer(count: gxsCount)
+        upsampled = Buffer(count: upCount)
+        firScratch = Buffer(count: firCount)
+        gWs = Buffer(count: batch * network.numWs * network.wDim)
+    }
+}
+
+/// One conv layer's output element: layer (execution order), channel, sample, flat pixel.
+public struct ActivationSite: Sendable, Hashable, CustomStringConvertible {
+    public var layer: Int
+    public var channel: Int
+    public var sample: Int
+    public var pixel: Int
+
+    public init(layer: Int, channel: Int, sample: Int, pixel: Int) {
+        self.layer = layer
+        self.channel = channel
+        self.sample = sample
+        self.pixel = pixel
+    }
+
+    public var description: String { "layer \(layer) channel \(channel) sample \(sample) pixel \(pixel)" }
+}
