@@ -5,7 +5,7 @@
 // C channels, N batch, H x W the grid, K = 9 taps (ky * 3 + kx).
 
 /// cols [C * 9, nCount * H * W] <- x [C, N, H, W] for samples n0 ..< n0 + nCount, stride 1, padding 1.
-func im2col3x3(
+public func im2col3x3(
     _ x: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
     samples n0: Int, count nCount: Int, into cols: UnsafeMutablePointer<Float>
 ) {
@@ -45,7 +45,7 @@ func im2col3x3(
 }
 
 /// gx [C, N, H, W] += the adjoint of `im2col3x3` applied to gcols [C * 9, nCount * H * W].
-func col2im3x3Accumulate(
+public func col2im3x3Accumulate(
     _ cols: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
     samples n0: Int, count nCount: Int, into gx: UnsafeMutablePointer<Float>
 ) {
@@ -80,7 +80,7 @@ func col2im3x3Accumulate(
 
 /// out [O, N, 2H + 1, 2W + 1] += scatter of t [O * 9, nCount * H * W]: the col2im of a stride-2
 /// transposed 3x3 convolution, t[(o, ky, kx), (n, i, j)] landing on out[o, n, 2i + ky, 2j + kx].
-func col2imTransposed3x3Accumulate(
+public func col2imTransposed3x3Accumulate(
     _ t: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
     samples n0: Int, count nCount: Int, into out: UnsafeMutablePointer<Float>
 ) {
@@ -108,7 +108,7 @@ func col2imTransposed3x3Accumulate(
 
 /// gt [O * 9, nCount * H * W] <- gather from gout [O, N, 2H + 1, 2W + 1]: the adjoint of
 /// `col2imTransposed3x3Accumulate`.
-func im2colTransposed3x3(
+public func im2colTransposed3x3(
     _ gout: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
     samples n0: Int, count nCount: Int, into gt: UnsafeMutablePointer<Float>
 ) {

@@ -6,17 +6,24 @@
 // Output length per axis: L * up + pad0 + pad1 - taps.count + 1.
 
 /// One axis of an up-FIR-pad: the geometry shared by forward and backward.
-struct UpFirDnAxis: Sendable, Equatable {
-    var up: Int
-    var pad0: Int
-    var pad1: Int
-    var taps: [Float]
+public struct UpFirDnAxis: Sendable, Equatable {
+    public var up: Int
+    public var pad0: Int
+    public var pad1: Int
+    public var taps: [Float]
 
-    func outputLength(_ length: Int) -> Int { length * up + pad0 + pad1 - taps.count + 1 }
+    public init(up: Int, pad0: Int, pad1: Int, taps: [Float]) {
+        self.up = up
+        self.pad0 = pad0
+        self.pad1 = pad1
+        self.taps = taps
+    }
+
+    public func outputLength(_ length: Int) -> Int { length * up + pad0 + pad1 - taps.count + 1 }
 }
 
 /// out [P, Hout, Wout] = upfirdn2d(x [P, H, W]); scratch holds at least H * Wout floats.
-func upFirDn2d(
+public func upFirDn2d(
     _ x: UnsafePointer<Float>, planes: Int, height: Int, width: Int, axis: UpFirDnAxis,
     into out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>
 ) {
@@ -63,7 +70,7 @@ func upFirDn2d(
 
 /// gx [P, H, W] (+)= the adjoint of `upFirDn2d` applied to gout [P, Hout, Wout].
 /// scratch holds at least H * Wout floats.
-func upFirDn2dBackward(
+public func upFirDn2dBackward(
     _ gout: UnsafePointer<Float>, planes: Int, height: Int, width: Int, axis: UpFirDnAxis,
     into gx: UnsafeMutablePointer<Float>, accumulate: Bool, scratch: UnsafeMutablePointer<Float>
 ) {

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Linstory: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "linstory",
+        abstract: "Project movies into a StyleGAN2 generator's latent space and inspect the result.",
+        subcommands: [InfoCommand.self, GenerateCommand.self, BenchCommand.self]
+    )
+}
