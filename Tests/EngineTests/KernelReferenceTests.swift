@@ -1,0 +1,351 @@
+import Engine
+import Testing
+import TestSupport
+
+/// Every public fast kernel against a plain reference (`ReferenceOps` or a naive loop here), on
+/// random odd and non-square shapes with batch > 1 and sample chunks n0 ..< n0 + count that leave
+/// samples out. Output buffers start as NaN (or random, for accumulating kernels) with a NaN tail,
+/// so a kernel that skips an element, writes past its extent, or touches samples outside its chunk
+/// fails.
+@Suite("Fast kernels against naive references")
+struct KernelReferenceTests {
+    /// [C, N, H, W] activations with a chunk of samples: (channels, batch, height, width, n0, count).
+    struct Shape: Sendable, CustomStringConvertible {
+        var channels: Int
+        var batch: Int
+        var height: Int
+        var width: Int
+        var n0: Int
+        var count: Int
+        var description: String { "C\(channels) N\(batch) \(height)x\(width) samples \(n0)..<\(n0 + count)" }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(channels: 1, batch: 1, height: 1, width: 1, n0: 0, count: 1),
+        Shape(channels: 3, batch: 3, height: 5, width: 7, n0: 1, count: 2),
+        Shape(channels: 2, batch: 4, height: 6, width: 3, n0: 0, count: 3),
+        Shape(channels: 4, batch: 5, height: 2, width: 1, n0: 2, count: 2),
+        Shape(channels: 2, batch: 2, height: 4, width: 4, n0: 0, count: 2),
+    ]
+
+    static let tail = 7  // NaN floats after every output's extent
+
+    /// A float buffer of `count` values then a NaN tail.
+    static func buffer(_ values: [Float]) -> [Float] { values + Array(repeating: .nan, count: tail) }
+
+    static func expectTailUntouched(_ b: [Float], count: Int, _ label: String) {
+        #expect(b[count...].allSatisfy { $0.isNaN }, "\(label): wrote past its \(count) floats")
+    }
+
+    /// max |a - b| <= tol * max(1, max |b|).
+    static func expectClose(_ a: [Float], _ b: [Double], tol: Double, _ label: String) {
+        #expect(a.count == b.count)
+        var worst = 0.0
+        var at = 0
+        var scale = 1.0
+        for i in b.indices {
+            let d = abs(Double(a[i]) - b[i])
+            if !(d <= worst) { worst = d.isNaN ? .infinity : d; at = i }
+            scale = max(scale, abs(b[i]))
+        }
+        print("kernel \(label): max|diff| \(worst) at \(at) (scale \(scale))")
+        #expect(worst <= tol * scale, "\(label): max|diff| \(worst) at \(at): kernel \(a[at]), reference \(b[at])")
+    }
+
+    /// The naive im2col: cols[(c, ky, kx), (n, h, w)] = x[c, n0 + n, h + ky - 1, w + kx - 1] or 0.
+    static func naiveIm2col(_ x: [Float], _ s: Shape) -> [Float] {
+        let hw = s.height * s.width
+        var cols = [Float](repeating: 0, count: s.channels * 9 * s.count * hw)
+        for c in 0..<s.channels {
+            for k in 0..<9 {
+                for n in 0..<s.count {
+                    for h in 0..<s.height {
+                        for w in 0..<s.width {
+                            let sy = h + k / 3 - 1
+                            let sx = w + k % 3 - 1
+                            guard sy >= 0, sy < s.height, sx >= 0, sx < s.width else { continue }
+                            cols[(c * 9 + k) * s.count * hw + n * hw + h * s.width + w] =
+                                x[((c * s.batch + s.n0 + n) * s.height + sy) * s.width + sx]
+                        }
+                    }
+                }
+            }
+        }
+        return cols
+    }
+
+    // MARK: - im2col3x3 / col2im3x3Accumulate
+
+    /// im2col3x3 equals the naive gather exactly, and im2col3x3 + BLAS.sgemm equals a direct 3x3
+    /// correlation (padding 1) of each sample in the chunk, as the engine's conv layers use them.
+    @Test(arguments: shapes)
+    func im2colGemmIsDirectConvolution(_ s: Shape) throws {
+        try BLAS.load()
+        var rng = TestRandom(seed: 1)
+        let hw = s.height * s.width
+        let x = rng.normals(s.channels * s.batch * hw)  // [C, N, H, W]
+        let co = 3
+        let w = rng.normals(co * s.channels * 9)  // [O, C, 3, 3]
+        var cols = Self.buffer(Array(repeating: .nan, count: s.channels * 9 * s.count * hw))  // [C * 9, count * H * W]
+        im2col3x3(x, channels: s.channels, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &cols)
+        let expected = Self.naiveIm2col(x, s)
+        #expect(Array(cols[..<expected.count]) == expected, "\(s): im2col3x3 differs from the naive gather")
+        Self.expectTailUntouched(cols, count: expected.count, "im2col3x3 \(s)")
+
+        var y = Self.buffer(Array(repeating: .nan, count: co * s.count * hw))  // [O, count * H * W]
+        BLAS.sgemm(m: co, n: s.count * hw, k: s.channels * 9, a: w, lda: s.channels * 9, b: cols, ldb: s.count * hw, c: &y, ldc: s.count * hw)
+        var reference = [Double](repeating: 0, count: co * s.count * hw)
+        for n in 0..<s.count {
+            var sample = [Double]()  // [C, H, W] of sample n0 + n
+            for c in 0..<s.channels { sample += x[((c * s.batch + s.n0 + n) * hw)..<((c * s.batch + s.n0 + n + 1) * hw)].map(Double.init) }
+            let out = ReferenceOps.conv2d(
+                sample, channels: s.channels, height: s.height, width: s.width, weight: w.map(Double.init), outChannels: co,
+                kernel: 3, padding: 1).out
+            for o in 0..<co { for p in 0..<hw { reference[o * s.count * hw + n * hw + p] = out[o * hw + p] } }
+        }
+        Self.expectClose(Array(y[..<reference.count]), reference, tol: 1e-5, "im2col3x3 + sgemm vs conv2d \(s)")
+        Self.expectTailUntouched(y, count: reference.count, "sgemm \(s)")
+    }
+
+    /// col2im3x3Accumulate adds the naive scatter to what gx holds (only in the chunk's samples) and
+    /// is the exact adjoint of im2col3x3: <im2col(x), g> = <x, col2im(g)>.
+    @Test(arguments: shapes)
+    func col2imIsTheAdjointOfIm2col(_ s: Shape) {
+        var rng = TestRandom(seed: 2)
+        let hw = s.height * s.width
+        let colsCount = s.channels * 9 * s.count * hw
+        let xCount = s.channels * s.batch * hw
+        let g = rng.normals(colsCount)  // [C * 9, count * H * W]
+        let base = rng.normals(xCount)  // [C, N, H, W], what gx holds before
+        var gx = Self.buffer(base)
+        col2im3x3Accumulate(g, channels: s.channels, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &gx)
+        Self.expectTailUntouched(gx, count: xCount, "col2im3x3Accumulate \(s)")
+        // Naive scatter, the transpose of the naive gather.
+        var expected = base.map(Double.init)
+        for c in 0..<s.channels {
+            for k in 0..<9 {
+                for n in 0..<s.count {
+                    for h in 0..<s.height {
+                        for w in 0..<s.width {
+                            let sy = h + k / 3 - 1
+                            let sx = w + k % 3 - 1
+                            guard sy >= 0, sy < s.height, sx >= 0, sx < s.width else { continue }
+                            expected[((c * s.batch + s.n0 + n) * s.height + sy) * s.width + sx] +=
+                                Double(g[(c * 9 + k) * s.count * hw + n * hw + h * s.width + w])
+                        }
+                    }
+                }
+            }
+        }
+        Self.expectClose(Array(gx[..<xCount]), expected, tol: 1e-6, "col2im3x3Accumulate vs naive scatter \(s)")
+        for c in 0..<s.channels {
+            for n in 0..<s.batch where n < s.n0 || n >= s.n0 + s.count {
+                let r = ((c * s.batch + n) * hw)..<((c * s.batch + n + 1) * hw)
+                #expect(Array(gx[r]) == Array(base[r]), "\(s): col2im touched sample \(n) outside its chunk")
+            }
+        }
+        // Adjoint identity, without the accumulation: gx0 = col2im(g) into zeros.
+        let x = rng.normals(xCount)
+        var cols = [Float](repeating: 0, count: colsCount)
+        im2col3x3(x, channels: s.channels, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &cols)
+        var gx0 = [Float](repeating: 0, count: xCount)
+        col2im3x3Accumulate(g, channels: s.channels, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &gx0)
+        let lhs = ReferenceOps.dot(cols, g)
+        let rhs = ReferenceOps.dot(x, gx0)
+        print("kernel col2im adjoint \(s): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(cols, g), "\(s): <im2col x, g> \(lhs) != <x, col2im g> \(rhs)")
+    }
+
+    // MARK: - Transposed (stride-2 up-sampling) conv
+
+    /// sgemm with the transposed weight + col2imTransposed3x3Accumulate, as the engine's up layers
+    /// run them, equals PyTorch's conv_transpose2d(stride 2, padding 0) of each sample in the chunk;
+    /// and the kernel alone equals the naive scatter out[o, n, 2i + ky, 2j + kx] += t[(o, ky, kx), (n, i, j)].
+    @Test(arguments: shapes)
+    func col2imTransposedIsStrideTwoTransposedConvolution(_ s: Shape) throws {
+        try BLAS.load()
+        var rng = TestRandom(seed: 3)
+        let ci = s.channels
+        let co = 2
+        let hwIn = s.height * s.width
+        let oh = 2 * s.height + 1
+        let ow = 2 * s.width + 1
+        let outCount = co * s.batch * oh * ow
+        let x = rng.normals(ci * s.batch * hwIn)  // [I, N, H, W]
+        let w = rng.normals(co * ci * 9)  // [O, I, 3, 3], the layer's weight
+        var wt = [Float](repeating: 0, count: co * 9 * ci)  // [(o, ky, kx), i], as SynthesisWorkspace holds it
+        for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
+        var t = [Float](repeating: 0, count: co * 9 * s.count * hwIn)  // [O * 9, count * H * W]
+        x.withUnsafeBufferPointer { xp in
+            BLAS.sgemm(
+                m: co * 9, n: s.count * hwIn, k: ci, a: wt, lda: ci, b: xp.baseAddress! + s.n0 * hwIn, ldb: s.batch * hwIn,
+                c: &t, ldc: s.count * hwIn)
+        }
+        let base = rng.normals(outCount)  // [O, N, 2H + 1, 2W + 1]
+        var out = Self.buffer(base)
+        col2imTransposed3x3Accumulate(t, channels: co, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &out)
+        Self.expectTailUntouched(out, count: outCount, "col2imTransposed3x3Accumulate \(s)")
+
+        var scatter = base.map(Double.init)
+        var conv = base.map(Double.init)
+        // PyTorch's transposed weight layout: [I, O, 3, 3] = weight.transpose(0, 1), unflipped.
+        var wT = [Double](repeating: 0, count: ci * co * 9)
+        for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wT[(i * co + o) * 9 + k] = Double(w[(o * ci + i) * 9 + k]) } } }
+        for n in 0..<s.count {
+            let smp = s.n0 + n
+            for o in 0..<co {
+                for k in 0..<9 {
+                    for i in 0..<s.height {
+                        for j in 0..<s.width {
+                            scatter[((o * s.batch + smp) * oh + 2 * i + k / 3) * ow + 2 * j + k % 3] +=
+                                Double(t[(o * 9 + k) * s.count * hwIn + n * hwIn + i * s.width + j])
+                        }
+                    }
+                }
+            }
+            var sample = [Double]()
+            for c in 0..<ci { sample += x[((c * s.batch + smp) * hwIn)..<((c * s.batch + smp + 1) * hwIn)].map(Double.init) }
+            let r = ReferenceOps.convTranspose2d(sample, channels: ci, height: s.height, width: s.width, weight: wT, outChannels: co, kernel: 3, stride: 2)
+            #expect(r.height == oh && r.width == ow)
+            for o in 0..<co { for p in 0..<(oh * ow) { conv[(o * s.batch + smp) * oh * ow + p] += r.out[o * oh * ow + p] } }
+        }
+        Self.expectClose(Array(out[..<outCount]), scatter, tol: 1e-6, "col2imTransposed3x3Accumulate vs naive scatter \(s)")
+        Self.expectClose(Array(out[..<outCount]), conv, tol: 1e-5, "sgemm + col2imTransposed vs conv_transpose2d \(s)")
+    }
+
+    /// im2colTransposed3x3 is the exact adjoint of col2imTransposed3x3Accumulate, fills all of its
+    /// [O * 9, count * H * W] output and nothing past it.
+    @Test(arguments: shapes)
+    func im2colTransposedIsTheAdjoint(_ s: Shape) {
+        var rng = TestRandom(seed: 4)
+        let co = s.channels
+        let hw = s.height * s.width
+        let tCount = co * 9 * s.count * hw
+        let outCount = co * s.batch * (2 * s.height + 1) * (2 * s.width + 1)
+        let t = rng.normals(tCount)
+        let g = rng.normals(outCount)  // [O, N, 2H + 1, 2W + 1]
+        var out = [Float](repeating: 0, count: outCount)
+        col2imTransposed3x3Accumulate(t, channels: co, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &out)
+        var gt = Self.buffer(Array(repeating: .nan, count: tCount))
+        im2colTransposed3x3(g, channels: co, batch: s.batch, height: s.height, width: s.width, samples: s.n0, count: s.count, into: &gt)
+        Self.expectTailUntouched(gt, count: tCount, "im2colTransposed3x3 \(s)")
+        let gtBody = Array(gt[..<tCount])
+        #expect(!gtBody.contains { $0.isNaN }, "\(s): im2colTransposed3x3 left elements unwritten")
+        let lhs = ReferenceOps.dot(out, g)
+        let rhs = ReferenceOps.dot(t, gtBody)
+        print("kernel transposed adjoint \(s): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(t, gtBody) + 1e-12, "\(s): <col2imT t, g> \(lhs) != <t, im2colT g> \(rhs)")
+    }
+
+    // MARK: - upfirdn2d
+
+    struct FIRCase: Sendable, CustomStringConvertible {
+        var up: Int
+        var pad0: Int
+        var pad1: Int
+        var planes: Int
+        var height: Int
+        var width: Int
+        var description: String { "up \(up) pad (\(pad0), \(pad1)) P\(planes) \(height)x\(width)" }
+    }
+
+    /// upsample2d's geometry (up 2, pad 2, 1) and the up-sampling conv's FIR (up 1, pad 1, 1), plus
+    /// a lopsided pad, on non-square planes.
+    static let firCases: [FIRCase] = [
+        FIRCase(up: 2, pad0: 2, pad1: 1, planes: 3, height: 4, width: 5),
+        FIRCase(up: 2, pad0: 2, pad1: 1, planes: 2, height: 1, width: 3),
+        FIRCase(up: 1, pad0: 1, pad1: 1, planes: 4, height: 9, width: 7),
+        FIRCase(up: 1, pad0: 2, pad1: 0, planes: 2, height: 5, width: 6),
+    ]
+
+    /// Per-axis filter a (asymmetric, so that a missing or double flip shows) and the 2D filter
+    /// outer(a, a) that NVIDIA stores; the kernel takes a flipped with sqrt(gain) folded in.
+    static let firA: [Double] = [0.1, 0.2, 0.5, 0.2]
+    static let firGain = 4.0
+
+    static func taps() -> [Float] { firA.reversed().map { Float($0 * firGain.squareRoot()) } }
+    static func filter2D() -> [Double] { (0..<16).map { firA[$0 / 4] * firA[$0 % 4] } }
+
+    @Test(arguments: firCases)
+    func upFirDn2dIsNaiveUpfirdn2d(_ c: FIRCase) {
+        var rng = TestRandom(seed: 5)
+        let axis = UpFirDnAxis(up: c.up, pad0: c.pad0, pad1: c.pad1, taps: Self.taps())
+        let oh = axis.outputLength(c.height)
+        let ow = axis.outputLength(c.width)
+        let x = rng.normals(c.planes * c.height * c.width)  // [P, H, W]
+        var out = Self.buffer(Array(repeating: .nan, count: c.planes * oh * ow))  // [P, Hout, Wout]
+        var scratch = [Float](repeating: 0, count: c.height * ow)
+        upFirDn2d(x, planes: c.planes, height: c.height, width: c.width, axis: axis, into: &out, scratch: &scratch)
+        let r = ReferenceOps.upfirdn2d(
+            x.map(Double.init), planes: c.planes, height: c.height, width: c.width, filter: Self.filter2D(),
+            filterHeight: 4, filterWidth: 4, up: c.up, padX0: c.pad0, padX1: c.pad1, padY0: c.pad0, padY1: c.pad1, gain: Self.firGain)
+        #expect(r.height == oh && r.width == ow, "\(c): output \(oh)x\(ow), reference \(r.height)x\(r.width)")
+        Self.expectClose(Array(out[..<r.out.count]), r.out, tol: 1e-6, "upFirDn2d vs _upfirdn2d_ref \(c)")
+        Self.expectTailUntouched(out, count: r.out.count, "upFirDn2d \(c)")
+    }
+
+    /// upFirDn2dBackward is the adjoint of upFirDn2d; with accumulate it adds to gx, without it overwrites.
+    @Test(arguments: firCases)
+    func upFirDn2dBackwardIsTheAdjoint(_ c: FIRCase) {
+        var rng = TestRandom(seed: 6)
+        let axis = UpFirDnAxis(up: c.up, pad0: c.pad0, pad1: c.pad1, taps: Self.taps())
+        let oh = axis.outputLength(c.height)
+        let ow = axis.outputLength(c.width)
+        let xCount = c.planes * c.height * c.width
+        let x = rng.normals(xCount)
+        let g = rng.normals(c.planes * oh * ow)  // [P, Hout, Wout]
+        var scratch = [Float](repeating: 0, count: c.height * ow)
+        var y = [Float](repeating: 0, count: c.planes * oh * ow)
+        upFirDn2d(x, planes: c.planes, height: c.height, width: c.width, axis: axis, into: &y, scratch: &scratch)
+        var gx = Self.buffer(Array(repeating: .nan, count: xCount))
+        upFirDn2dBackward(g, planes: c.planes, height: c.height, width: c.width, axis: axis, into: &gx, accumulate: false, scratch: &scratch)
+        Self.expectTailUntouched(gx, count: xCount, "upFirDn2dBackward \(c)")
+        let gxBody = Array(gx[..<xCount])
+        let lhs = ReferenceOps.dot(y, g)
+        let rhs = ReferenceOps.dot(x, gxBody)
+        print("kernel upfirdn adjoint \(c): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(x, gxBody), "\(c): <upfirdn x, g> \(lhs) != <x, backward g> \(rhs)")
+        let base = rng.normals(xCount)
+        var acc = base
+        upFirDn2dBackward(g, planes: c.planes, height: c.height, width: c.width, axis: axis, into: &acc, accumulate: true, scratch: &scratch)
+        Self.expectClose(acc, zip(base, gxBody).map { Double($0) + Double($1) }, tol: 1e-6, "upFirDn2dBackward accumulate \(c)")
+    }
+
+    // MARK: - BLAS
+
+    struct GemmCase: Sendable, CustomStringConvertible {
+        var transA: Bool
+        var transB: Bool
+        var description: String { "transA \(transA) transB \(transB)" }
+    }
+
+    /// BLAS.sgemm against the triple loop for all four transposes, odd m, n, k, leading dimensions
+    /// wider than the rows, alpha and beta not 1 / 0, and the padding columns of C left alone.
+    @Test(arguments: [false, true].flatMap { a in [false, true].map { GemmCase(transA: a, transB: $0) } })
+    func sgemmIsTheTripleLoop(_ c: GemmCase) throws {
+        try BLAS.load()
+        var rng = TestRandom(seed: 7)
+        for (m, n, k) in [(5, 7, 3), (1, 9, 4), (6, 1, 11), (13, 17, 19)] {
+            let aRows = c.transA ? k : m
+            let aCols = c.transA ? m : k
+            let bRows = c.transB ? n : k
+            let bCols = c.transB ? k : n
+            let lda = aCols + 2
+            let ldb = bCols + 3
+            let ldc = n + 1
+            let a = rng.normals(aRows * lda)  // stored [aRows, lda]
+            let b = rng.normals(bRows * ldb)  // stored [bRows, ldb]
+            let c0 = rng.normals(m * ldc)  // [m, ldc]
+            let alpha: Float = 0.75
+            let beta: Float = -0.5
+            var out = c0
+            BLAS.sgemm(transA: c.transA, transB: c.transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &out, ldc: ldc)
+            var expected = c0.map(Double.init)
+            ReferenceOps.gemm(
+                transA: c.transA, transB: c.transB, m: m, n: n, k: k, alpha: Double(alpha), a: a.map(Double.init), lda: lda,
+                b: b.map(Double.init), ldb: ldb, beta: Double(beta), c: &expected, ldc: ldc)
+            Self.expectClose(out, expected, tol: 1e-5, "sgemm \(c) m \(m) n \(n) k \(k)")
+            for i in 0..<m { #expect(out[i * ldc + n] == c0[i * ldc + n], "sgemm \(c): wrote C's padding column in row \(i)") }
+        }
+    }
+}
