@@ -82,6 +82,8 @@ static void open_once(void) {
     snprintf(open_error, sizeof open_error, "%s has no cblas_sgemm", library_path);
     return;
   }
+  // linstory parallelises around BLAS calls itself; OpenBLAS's own threads would spin against ours.
+  if (p_set_threads) p_set_threads(1);
   open_status = 0;
 }
 

@@ -2,16 +2,17 @@
 //
 // Activations inside the synthesis network are laid out [C, N, H, W] ("CNHW") so that a whole batch
 // shares one GEMM: a column index is (n, h, w) for every sample at once. Dimension letters:
-// C channels, N batch, H x W the grid, K = 9 taps (ky * 3 + kx).
+// C channels, N batch, H x W the grid, K = 9 taps (ky * 3 + kx). `channelRange` restricts a call
+// to some channels so that parallel parts touch disjoint rows.
 
 /// cols [C * 9, nCount * H * W] <- x [C, N, H, W] for samples n0 ..< n0 + nCount, stride 1, padding 1.
 public func im2col3x3(
     _ x: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
-    samples n0: Int, count nCount: Int, into cols: UnsafeMutablePointer<Float>
+    samples n0: Int, count nCount: Int, channelRange: Range<Int>? = nil, into cols: UnsafeMutablePointer<Float>
 ) {
     let hw = height * width
     let rowLength = nCount * hw
-    for c in 0..<channels {
+    for c in channelRange ?? 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = cols + (c * 9 + ky * 3 + kx) * rowLength
@@ -47,11 +48,11 @@ public func im2col3x3(
 /// gx [C, N, H, W] += the adjoint of `im2col3x3` applied to gcols [C * 9, nCount * H * W].
 public func col2im3x3Accumulate(
     _ cols: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
-    samples n0: Int, count nCount: Int, into gx: UnsafeMutablePointer<Float>
+    samples n0: Int, count nCount: Int, channelRange: Range<Int>? = nil, into gx: UnsafeMutablePointer<Float>
 ) {
     let hw = height * width
     let rowLength = nCount * hw
-    for c in 0..<channels {
+    for c in channelRange ?? 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = cols + (c * 9 + ky * 3 + kx) * rowLength
@@ -82,13 +83,13 @@ public func col2im3x3Accumulate(
 /// transposed 3x3 convolution, t[(o, ky, kx), (n, i, j)] landing on out[o, n, 2i + ky, 2j + kx].
 public func col2imTransposed3x3Accumulate(
     _ t: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
-    samples n0: Int, count nCount: Int, into out: UnsafeMutablePointer<Float>
+    samples n0: Int, count nCount: Int, channelRange: Range<Int>? = nil, into out: UnsafeMutablePointer<Float>
 ) {
     let hw = height * width
     let outW = 2 * width + 1
     let outPlane = (2 * height + 1) * outW
     let rowLength = nCount * hw
-    for o in 0..<channels {
+    for o in channelRange ?? 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = t + (o * 9 + ky * 3 + kx) * rowLength
@@ -110,13 +111,13 @@ public func col2imTransposed3x3Accumulate(
 /// `col2imTransposed3x3Accumulate`.
 public func im2colTransposed3x3(
     _ gout: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int,
-    samples n0: Int, count nCount: Int, into gt: UnsafeMutablePointer<Float>
+    samples n0: Int, count nCount: Int, channelRange: Range<Int>? = nil, into gt: UnsafeMutablePointer<Float>
 ) {
     let hw = height * width
     let outW = 2 * width + 1
     let outPlane = (2 * height + 1) * outW
     let rowLength = nCount * hw
-    for o in 0..<channels {
+    for o in channelRange ?? 0..<channels {
         for ky in 0..<3 {
             for kx in 0..<3 {
                 let row = gt + (o * 9 + ky * 3 + kx) * rowLength

@@ -57,7 +57,7 @@ extension SynthesisNetwork {
                 input = UnsafePointer(st1.out.pointer)
                 layerIndex += 1
                 let rs = ws_.rgb[bi]
-                rgbForward(block.torgb, rs, input: input, ws: wsBase, batch: n)
+                rgbForward(block.torgb, rs, input: input, ws: wsBase, workspace: ws_)
                 let hw = block.resolution * block.resolution
                 if bi == 0 {
                     rs.img.pointer.update(from: rs.y.pointer, count: rs.y.count)
@@ -203,62 +203,86 @@ extension SynthesisNetwork {
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
+        let parts = ws_.threads
         l.affine.forward(ws + l.wIndex * wDim, rows: n, ldx: numWs * wDim, into: st.s.pointer, ldy: ci)
-        let s = st.s.pointer
-        let wsq = st.weightSquares.pointer
+        nonisolated(unsafe) let s = st.s.pointer
+        nonisolated(unsafe) let wsq = st.weightSquares.pointer
+        nonisolated(unsafe) let d = st.d.pointer
+        nonisolated(unsafe) let xs = st.xs.pointer
+        nonisolated(unsafe) let y0 = st.y0.pointer
+        nonisolated(unsafe) let cols = ws_.cols.pointer
         l.weight.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
-            for o in 0..<co {
-                for i in 0..<ci {
-                    var acc: Float = 0
-                    for k in 0..<9 { acc += w[(o * ci + i) * 9 + k] * w[(o * ci + i) * 9 + k] }
-                    wsq[o * ci + i] = acc
-                }
-            }
-            for smp in 0..<n {
-                for o in 0..<co {
-                    var acc: Float = 0
-                    for i in 0..<ci { acc += wsq[o * ci + i] * s[smp * ci + i] * s[smp * ci + i] }
-                    st.d.pointer[smp * co + o] = 1 / (acc + 1e-8).squareRoot()
+            nonisolated(unsafe) let w = wb.baseAddress!
+            // Demodulation: d[n, o] = (sum_i wsq[o, i] s[n, i]^2 + 1e-8)^-1/2, wsq = sum over taps of w^2.
+            Parallel.split(co, maxParts: parts) { _, range in
+                for o in range {
+                    for i in 0..<ci {
+                        var acc: Float = 0
+                        for k in 0..<9 { acc += w[(o * ci + i) * 9 + k] * w[(o * ci + i) * 9 + k] }
+                        wsq[o * ci + i] = acc
+                    }
+                    for smp in 0..<n {
+                        var acc: Float = 0
+                        for i in 0..<ci { acc += wsq[o * ci + i] * s[smp * ci + i] * s[smp * ci + i] }
+                        d[smp * co + o] = 1 / (acc + 1e-8).squareRoot()
+                    }
                 }
             }
             // xs = x * s, per (input channel, sample) plane.
-            for i in 0..<ci {
-                for smp in 0..<n {
-                    let scale = s[smp * ci + i]
-                    let src = x + (i * n + smp) * hwIn
-                    let dst = st.xs.pointer + (i * n + smp) * hwIn
-                    for p in 0..<hwIn { dst[p] = src[p] * scale }
+            Parallel.split(ci, maxParts: parts) { _, range in
+                for i in range {
+                    for smp in 0..<n {
+                        let scale = s[smp * ci + i]
+                        let src = x + (i * n + smp) * hwIn
+                        let dst = xs + (i * n + smp) * hwIn
+                        for p in 0..<hwIn { dst[p] = src[p] * scale }
+                    }
                 }
             }
             if l.up {
-                let wt = st.transposedWeight!.pointer
-                for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
+                nonisolated(unsafe) let wt = st.transposedWeight!.pointer
+                nonisolated(unsafe) let upsampled = ws_.upsampled.pointer
                 let t = 2 * hin + 1
-                ws_.upsampled.pointer.update(repeating: 0, count: co * n * t * t)
+                Parallel.split(co, maxParts: parts) { _, range in
+                    for o in range { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
+                    upsampled.advanced(by: range.lowerBound * n * t * t).update(repeating: 0, count: range.count * n * t * t)
+                }
                 var n0 = 0
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
-                    BLAS.sgemm(
-                        m: co * 9, n: nc * hwIn, k: ci, a: wt, lda: ci, b: st.xs.pointer + n0 * hwIn, ldb: n * hwIn,
-                        c: ws_.cols.pointer, ldc: nc * hwIn)
-                    col2imTransposed3x3Accumulate(
-                        ws_.cols.pointer, channels: co, batch: n, height: hin, width: hin, samples: n0, count: nc,
-                        into: ws_.upsampled.pointer)
+                    let start = n0
+                    // Columns of the transposed conv, then their scatter: both split by output channel.
+                    Parallel.split(co, maxParts: parts) { _, range in
+                        BLAS.sgemm(
+                            m: range.count * 9, n: nc * hwIn, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
+                            b: xs + start * hwIn, ldb: n * hwIn, c: cols + range.lowerBound * 9 * nc * hwIn, ldc: nc * hwIn)
+                        col2imTransposed3x3Accumulate(
+                            cols, channels: co, batch: n, height: hin, width: hin, samples: start, count: nc,
+                            channelRange: range, into: upsampled)
+                    }
                     n0 += nc
                 }
                 let axis = UpFirDnAxis(up: 1, pad0: 1, pad1: 1, taps: l.upTaps)
-                upFirDn2d(
-                    ws_.upsampled.pointer, planes: co * n, height: t, width: t, axis: axis, into: st.y0.pointer,
-                    scratch: ws_.firScratch.pointer)
+                nonisolated(unsafe) let scratch = ws_.firScratch.pointer
+                let stride = ws_.firScratchStride
+                Parallel.split(co * n, maxParts: parts) { part, range in
+                    upFirDn2d(
+                        upsampled + range.lowerBound * t * t, planes: range.count, height: t, width: t, axis: axis,
+                        into: y0 + range.lowerBound * hw, scratch: scratch + part * stride)
+                }
             } else {
                 var n0 = 0
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
-                    im2col3x3(st.xs.pointer, channels: ci, batch: n, height: hin, width: hin, samples: n0, count: nc, into: ws_.cols.pointer)
-                    BLAS.sgemm(
-                        m: co, n: nc * hw, k: ci * 9, a: w, lda: ci * 9, b: ws_.cols.pointer, ldb: nc * hw,
-                        c: st.y0.pointer + n0 * hw, ldc: n * hw)
+                    let start = n0
+                    Parallel.split(ci, maxParts: parts) { _, range in
+                        im2col3x3(xs, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
+                    }
+                    Parallel.split(co, maxParts: parts) { _, range in
+                        BLAS.sgemm(
+                            m: range.count, n: nc * hw, k: ci * 9, a: w + range.lowerBound * ci * 9, lda: ci * 9, b: cols, ldb: nc * hw,
+                            c: y0 + range.lowerBound * n * hw + start * hw, ldc: n * hw)
+                    }
                     n0 += nc
                 }
             }
@@ -267,21 +291,34 @@ extension SynthesisNetwork {
         let strength = l.noiseStrength[flat: 0]
         let clamp = l.convClamp ?? .infinity
         let gain = Float(2).squareRoot()
+        let hasNoise = st.hasNoise
+        let perSample = st.noisePerSample
+        nonisolated(unsafe) let outBase = st.out.pointer
+        nonisolated(unsafe) let noiseBase = st.noise.pointer
         l.bias.withUnsafeBufferPointer { bias in
-            for o in 0..<co {
-                for smp in 0..<n {
-                    let dv = st.d.pointer[smp * co + o]
-                    let base = (o * n + smp) * hw
-                    let y0 = st.y0.pointer + base
-                    let out = st.out.pointer + base
-                    let noise = st.noise.pointer + (st.noisePerSample ? smp * hw : 0)
-                    let b = bias[o]
-                    for p in 0..<hw {
-                        var v = y0[p] * dv
-                        if st.hasNoise { v += noise[p] * strength }
-                        v += b
-                        v = (v > 0 ? v : v * 0.2) * gain
-                        out[p] = min(max(v, -clamp), clamp)
+            nonisolated(unsafe) let bias = bias.baseAddress!
+            Parallel.split(co, maxParts: parts) { _, range in
+                for o in range {
+                    for smp in 0..<n {
+                        let dv = d[smp * co + o]
+                        let base = (o * n + smp) * hw
+                        let yRow = y0 + base
+                        let out = outBase + base
+                        let noise = noiseBase + (perSample ? smp * hw : 0)
+                        let b = bias[o]
+                        if hasNoise {
+                            for p in 0..<hw {
+                                var v = yRow[p] * dv + noise[p] * strength + b
+                                v = (v > 0 ? v : v * 0.2) * gain
+                                out[p] = min(max(v, -clamp), clamp)
+                            }
+                        } else {
+                            for p in 0..<hw {
+                                var v = yRow[p] * dv + b
+                                v = (v > 0 ? v : v * 0.2) * gain
+                                out[p] = min(max(v, -clamp), clamp)
+                            }
+                        }
                     }
                 }
             }
@@ -299,41 +336,73 @@ extension SynthesisNetwork {
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
+        let parts = ws_.threads
         let strength = l.noiseStrength[flat: 0]
         let clamp = l.convClamp ?? .infinity
         let gain = Float(2).squareRoot()
-        let g = st.gOut.pointer
+        nonisolated(unsafe) let g = st.gOut.pointer
         let pg = params ? ws_.parameterGradients : [:]
-        let gBias = pg[l.name + ".bias"]?.pointer
-        let gWeight = pg[l.name + ".weight"]?.pointer
-        var gStrength: Float = 0
-        let gNoise = st.hasNoise ? noiseGradient(ws_, layerIndex: layerIndex, count: st.noisePerSample ? n * hw : hw) : nil
-        // Through clamp and lrelu; then bias, noise and demodulation gradients. gOut becomes d/d y0.
-        for o in 0..<co {
-            for smp in 0..<n {
-                let base = (o * n + smp) * hw
-                let out = st.out.pointer + base
-                let gz = g + base
-                let y0 = st.y0.pointer + base
-                let noise = st.noise.pointer + (st.noisePerSample ? smp * hw : 0)
-                let gn = gNoise.map { $0 + (st.noisePerSample ? smp * hw : 0) }
-                var sumG: Float = 0
-                var sumGY: Float = 0
-                var sumGN: Float = 0
-                let dv = st.d.pointer[smp * co + o]
-                for p in 0..<hw {
-                    let v = out[p]
-                    var gv = (v >= clamp || v <= -clamp) ? 0 : gz[p]
-                    gv *= v > 0 ? gain : gain * 0.2
-                    sumG += gv
-                    sumGY += gv * y0[p]
-                    if st.hasNoise { sumGN += gv * noise[p]; gn![p] += gv * strength }
-                    gz[p] = gv * dv
+        nonisolated(unsafe) let gBias = pg[l.name + ".bias"]?.pointer
+        nonisolated(unsafe) let gWeight = pg[l.name + ".weight"]?.pointer
+        let hasNoise = st.hasNoise
+        let perSample = st.noisePerSample
+        let noiseCount = perSample ? n * hw : hw
+        nonisolated(unsafe) let gNoise = hasNoise ? noiseGradient(ws_, layerIndex: layerIndex, count: noiseCount) : nil
+        nonisolated(unsafe) let partials = ws_.noisePartials.pointer
+        let partialStride = ws_.noisePartialStride
+        var strengthPartials = [Double](repeating: 0, count: parts)
+        nonisolated(unsafe) let outBase = st.out.pointer
+        nonisolated(unsafe) let y0Base = st.y0.pointer
+        nonisolated(unsafe) let noiseBase = st.noise.pointer
+        nonisolated(unsafe) let d = st.d.pointer
+        nonisolated(unsafe) let gS = st.gS.pointer
+        // Through clamp and lrelu; bias, noise and demodulation gradients; gOut becomes d/d y0.
+        // Sums over channels (noise) go to per-worker partials so workers never share a cell.
+        strengthPartials.withUnsafeMutableBufferPointer { sp in
+            nonisolated(unsafe) let sp = sp.baseAddress!
+            Parallel.split(co, maxParts: parts) { part, range in
+                let gn = partials + part * partialStride
+                if hasNoise { gn.update(repeating: 0, count: noiseCount) }
+                var gStrength: Double = 0
+                for o in range {
+                    var sumG: Double = 0
+                    for smp in 0..<n {
+                        let base = (o * n + smp) * hw
+                        let out = outBase + base
+                        let gz = g + base
+                        let y0 = y0Base + base
+                        let noise = noiseBase + (perSample ? smp * hw : 0)
+                        let gnRow = gn + (perSample ? smp * hw : 0)
+                        // These sums cancel heavily (a scalar's gradient from a whole map): accumulate
+                        // in double so their rounding does not grow with the map's size.
+                        var sumSample: Double = 0
+                        var sumGY: Double = 0
+                        var sumGN: Double = 0
+                        let dv = d[smp * co + o]
+                        for p in 0..<hw {
+                            let v = out[p]
+                            var gv = (v >= clamp || v <= -clamp) ? 0 : gz[p]
+                            gv *= v > 0 ? gain : gain * 0.2
+                            sumSample += Double(gv)
+                            sumGY += Double(gv * y0[p])
+                            if hasNoise { sumGN += Double(gv * noise[p]); gnRow[p] += gv }
+                            gz[p] = gv * dv
+                        }
+                        sumG += sumSample
+                        gStrength += sumGN
+                        // d = (S + 1e-8)^-1/2 so dd/dS = -d^3 / 2.
+                        gS[smp * co + o] = Float(sumGY) * (-0.5 * dv * dv * dv)
+                    }
+                    gBias?[o] += Float(sumG)
                 }
-                gBias?[o] += sumG
-                gStrength += sumGN
-                // d = (S + 1e-8)^-1/2 so dd/dS = -d^3 / 2.
-                st.gS.pointer[smp * co + o] = sumGY * (-0.5 * dv * dv * dv)
+                sp[part] = gStrength
+            }
+        }
+        var gStrength = Float(strengthPartials.reduce(0, +))
+        if let gNoise {
+            for part in 0..<min(parts, co) {
+                let gn = partials + part * partialStride
+                for p in 0..<noiseCount { gNoise[p] += gn[p] * strength }
             }
         }
         for site in ws_.leakyReLUSlopeFlips where site.layer == layerIndex {
@@ -348,35 +417,52 @@ extension SynthesisNetwork {
             g[base + site.pixel] += delta * dv
             gBias?[site.channel] += delta
             st.gS.pointer[site.sample * co + site.channel] += delta * st.y0.pointer[base + site.pixel] * (-0.5 * dv * dv * dv)
-            if st.hasNoise {
-                let noiseIndex = (st.noisePerSample ? site.sample * hw : 0) + site.pixel
+            if hasNoise {
+                let noiseIndex = (perSample ? site.sample * hw : 0) + site.pixel
                 gStrength += delta * st.noise.pointer[noiseIndex]
                 gNoise![noiseIndex] += delta * strength
             }
         }
-        if params, st.hasNoise { pg[l.name + ".noise_strength"]!.pointer[0] += gStrength }
-        let gxs = ws_.gxs.pointer
+        if params, hasNoise { pg[l.name + ".noise_strength"]!.pointer[0] += gStrength }
+        nonisolated(unsafe) let gxs = ws_.gxs.pointer
+        nonisolated(unsafe) let xs = st.xs.pointer
+        nonisolated(unsafe) let cols = ws_.cols.pointer
+        nonisolated(unsafe) let gcols = ws_.gcols.pointer
         l.weight.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
+            nonisolated(unsafe) let w = wb.baseAddress!
             if l.up {
                 let t = 2 * hin + 1
                 let axis = UpFirDnAxis(up: 1, pad0: 1, pad1: 1, taps: l.upTaps)
-                upFirDn2dBackward(g, planes: co * n, height: t, width: t, axis: axis, into: ws_.upsampled.pointer, accumulate: false, scratch: ws_.firScratch.pointer)
-                let wt = st.transposedWeight!.pointer
-                // gWt [(o, k), i] accumulates in gcols' head when weight gradients are wanted.
-                let gWt = ws_.gcols.pointer
-                if params { gWt.update(repeating: 0, count: co * 9 * ci) }
+                nonisolated(unsafe) let upsampled = ws_.upsampled.pointer
+                nonisolated(unsafe) let scratch = ws_.firScratch.pointer
+                let stride = ws_.firScratchStride
+                Parallel.split(co * n, maxParts: parts) { part, range in
+                    upFirDn2dBackward(
+                        g + range.lowerBound * hw, planes: range.count, height: t, width: t, axis: axis,
+                        into: upsampled + range.lowerBound * t * t, accumulate: false, scratch: scratch + part * stride)
+                }
+                nonisolated(unsafe) let wt = st.transposedWeight!.pointer
+                // gWt [(o, k), i] accumulates in gcols when weight gradients are wanted.
+                nonisolated(unsafe) let gWt = gcols
+                if gWeight != nil { gWt.update(repeating: 0, count: co * 9 * ci) }
                 var n0 = 0
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
-                    im2colTransposed3x3(ws_.upsampled.pointer, channels: co, batch: n, height: hin, width: hin, samples: n0, count: nc, into: ws_.cols.pointer)
-                    BLAS.sgemm(
-                        transA: true, m: ci, n: nc * hwIn, k: co * 9, a: wt, lda: ci, b: ws_.cols.pointer, ldb: nc * hwIn,
-                        c: gxs + n0 * hwIn, ldc: n * hwIn)
-                    if params {
+                    let start = n0
+                    Parallel.split(co, maxParts: parts) { _, range in
+                        im2colTransposed3x3(upsampled, channels: co, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
+                    }
+                    Parallel.split(ci, maxParts: parts) { _, range in
                         BLAS.sgemm(
-                            transB: true, m: co * 9, n: ci, k: nc * hwIn, a: ws_.cols.pointer, lda: nc * hwIn,
-                            b: st.xs.pointer + n0 * hwIn, ldb: n * hwIn, beta: 1, c: gWt, ldc: ci)
+                            transA: true, m: range.count, n: nc * hwIn, k: co * 9, a: wt + range.lowerBound, lda: ci, b: cols, ldb: nc * hwIn,
+                            c: gxs + range.lowerBound * n * hwIn + start * hwIn, ldc: n * hwIn)
+                    }
+                    if gWeight != nil {
+                        Parallel.split(co * 9, granule: 9, maxParts: parts) { _, range in
+                            BLAS.sgemm(
+                                transB: true, m: range.count, n: ci, k: nc * hwIn, a: cols + range.lowerBound * nc * hwIn, lda: nc * hwIn,
+                                b: xs + start * hwIn, ldb: n * hwIn, beta: 1, c: gWt + range.lowerBound * ci, ldc: ci)
+                        }
                     }
                     n0 += nc
                 }
@@ -384,52 +470,62 @@ extension SynthesisNetwork {
                     for o in 0..<co { for i in 0..<ci { for k in 0..<9 { gW[(o * ci + i) * 9 + k] += gWt[(o * 9 + k) * ci + i] } } }
                 }
             } else {
-                gxs.update(repeating: 0, count: ci * n * hwIn)
                 var n0 = 0
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
+                    let start = n0
                     if let gW = gWeight {
-                        im2col3x3(st.xs.pointer, channels: ci, batch: n, height: hin, width: hin, samples: n0, count: nc, into: ws_.cols.pointer)
-                        BLAS.sgemm(
-                            transB: true, m: co, n: ci * 9, k: nc * hw, a: g + n0 * hw, lda: n * hw, b: ws_.cols.pointer,
-                            ldb: nc * hw, beta: 1, c: gW, ldc: ci * 9)
+                        nonisolated(unsafe) let gW = gW
+                        Parallel.split(ci, maxParts: parts) { _, range in
+                            im2col3x3(xs, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
+                        }
+                        Parallel.split(co, maxParts: parts) { _, range in
+                            BLAS.sgemm(
+                                transB: true, m: range.count, n: ci * 9, k: nc * hw, a: g + range.lowerBound * n * hw + start * hw, lda: n * hw,
+                                b: cols, ldb: nc * hw, beta: 1, c: gW + range.lowerBound * ci * 9, ldc: ci * 9)
+                        }
                     }
-                    BLAS.sgemm(
-                        transA: true, m: ci * 9, n: nc * hw, k: co, a: w, lda: ci * 9, b: g + n0 * hw, ldb: n * hw,
-                        c: ws_.gcols.pointer, ldc: nc * hw)
-                    col2im3x3Accumulate(ws_.gcols.pointer, channels: ci, batch: n, height: hin, width: hin, samples: n0, count: nc, into: gxs)
+                    // gcols = W^T gy0, then col2im: both split by input channel (9 rows each).
+                    Parallel.split(ci, maxParts: parts) { _, range in
+                        for i in range { gxs.advanced(by: (i * n + start) * hwIn).update(repeating: 0, count: nc * hwIn) }
+                        BLAS.sgemm(
+                            transA: true, m: range.count * 9, n: nc * hw, k: co, a: w + range.lowerBound * 9, lda: ci * 9,
+                            b: g + start * hw, ldb: n * hw, c: gcols + range.lowerBound * 9 * nc * hw, ldc: nc * hw)
+                        col2im3x3Accumulate(gcols, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: gxs)
+                    }
                     n0 += nc
                 }
             }
             // Styles: through the scaling of x and through the demodulation.
-            let s = st.s.pointer
-            let gs = st.gs.pointer
-            let wsq = st.weightSquares.pointer
-            for i in 0..<ci {
-                for smp in 0..<n {
-                    let scale = s[smp * ci + i]
-                    let base = (i * n + smp) * hwIn
-                    var acc: Float = 0
-                    for p in 0..<hwIn {
-                        acc += gxs[base + p] * x[base + p]
-                        gx[base + p] += gxs[base + p] * scale
+            nonisolated(unsafe) let s = st.s.pointer
+            nonisolated(unsafe) let gs = st.gs.pointer
+            nonisolated(unsafe) let wsq = st.weightSquares.pointer
+            nonisolated(unsafe) let gxOut = gx
+            Parallel.split(ci, maxParts: parts) { _, range in
+                for i in range {
+                    for smp in 0..<n {
+                        let scale = s[smp * ci + i]
+                        let base = (i * n + smp) * hwIn
+                        var acc: Float = 0
+                        for p in 0..<hwIn {
+                            acc += gxs[base + p] * x[base + p]
+                            gxOut[base + p] += gxs[base + p] * scale
+                        }
+                        var demod: Float = 0
+                        for o in 0..<co { demod += gS[smp * co + o] * wsq[o * ci + i] }
+                        gs[smp * ci + i] = acc + 2 * scale * demod
                     }
-                    gs[smp * ci + i] = acc
-                }
-            }
-            for smp in 0..<n {
-                for i in 0..<ci {
-                    var acc: Float = 0
-                    for o in 0..<co { acc += st.gS.pointer[smp * co + o] * wsq[o * ci + i] }
-                    gs[smp * ci + i] += 2 * s[smp * ci + i] * acc
                 }
             }
             if let gW = gWeight {
-                for o in 0..<co {
-                    for i in 0..<ci {
-                        var acc: Float = 0
-                        for smp in 0..<n { acc += st.gS.pointer[smp * co + o] * s[smp * ci + i] * s[smp * ci + i] }
-                        for k in 0..<9 { gW[(o * ci + i) * 9 + k] += 2 * w[(o * ci + i) * 9 + k] * acc }
+                nonisolated(unsafe) let gW = gW
+                Parallel.split(co, maxParts: parts) { _, range in
+                    for o in range {
+                        for i in 0..<ci {
+                            var acc: Float = 0
+                            for smp in 0..<n { acc += gS[smp * co + o] * s[smp * ci + i] * s[smp * ci + i] }
+                            for k in 0..<9 { gW[(o * ci + i) * 9 + k] += 2 * w[(o * ci + i) * 9 + k] * acc }
+                        }
                     }
                 }
             }
@@ -440,27 +536,41 @@ extension SynthesisNetwork {
             gWeight: pg[l.name + ".affine.weight"]?.pointer, gBias: pg[l.name + ".affine.bias"]?.pointer)
     }
 
-    private func rgbForward(_ l: ToRGBLayer, _ rs: SynthesisWorkspace.RGBState, input x: UnsafePointer<Float>, ws: UnsafePointer<Float>, batch n: Int) {
+    private func rgbForward(_ l: ToRGBLayer, _ rs: SynthesisWorkspace.RGBState, input x: UnsafePointer<Float>, ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace) {
+        let n = ws_.batch
         let ci = l.inChannels
         let hw = l.resolution * l.resolution
+        let parts = ws_.threads
         l.affine.forward(ws + l.wIndex * wDim, rows: n, ldx: numWs * wDim, into: rs.s.pointer, ldy: ci)
-        let s = rs.s.pointer
+        nonisolated(unsafe) let s = rs.s.pointer
         for j in 0..<(n * ci) { s[j] *= l.styleGain }
-        for i in 0..<ci {
-            for smp in 0..<n {
-                let scale = s[smp * ci + i]
-                let base = (i * n + smp) * hw
-                for p in 0..<hw { rs.xs.pointer[base + p] = x[base + p] * scale }
+        nonisolated(unsafe) let xs = rs.xs.pointer
+        Parallel.split(ci, maxParts: parts) { _, range in
+            for i in range {
+                for smp in 0..<n {
+                    let scale = s[smp * ci + i]
+                    let base = (i * n + smp) * hw
+                    for p in 0..<hw { xs[base + p] = x[base + p] * scale }
+                }
             }
         }
-        l.weight.withUnsafeBufferPointer { w in
-            BLAS.sgemm(m: l.imgChannels, n: n * hw, k: ci, a: w.baseAddress!, lda: ci, b: rs.xs.pointer, ldb: n * hw, c: rs.y.pointer, ldc: n * hw)
-        }
         let clamp = l.convClamp ?? .infinity
-        l.bias.withUnsafeBufferPointer { bias in
-            for c in 0..<l.imgChannels {
-                let y = rs.y.pointer + c * n * hw
-                for p in 0..<(n * hw) { y[p] = min(max(y[p] + bias[c], -clamp), clamp) }
+        let imgC = l.imgChannels
+        nonisolated(unsafe) let y = rs.y.pointer
+        l.weight.withUnsafeBufferPointer { w in
+            l.bias.withUnsafeBufferPointer { bias in
+                nonisolated(unsafe) let w = w.baseAddress!
+                nonisolated(unsafe) let bias = bias.baseAddress!
+                // Few output rows: split the columns instead.
+                Parallel.split(n * hw, maxParts: parts) { _, range in
+                    BLAS.sgemm(
+                        m: imgC, n: range.count, k: ci, a: w, lda: ci, b: xs + range.lowerBound, ldb: n * hw,
+                        c: y + range.lowerBound, ldc: n * hw)
+                    for c in 0..<imgC {
+                        let row = y + c * n * hw
+                        for p in range { row[p] = min(max(row[p] + bias[c], -clamp), clamp) }
+                    }
+                }
             }
         }
     }
@@ -472,10 +582,11 @@ extension SynthesisNetwork {
         let n = ws_.batch
         let ci = l.inChannels
         let hw = l.resolution * l.resolution
+        let parts = ws_.threads
         let clamp = l.convClamp ?? .infinity
         let pg = params ? ws_.parameterGradients : [:]
         // gImg also flowed to the previous block already, so masking it in place is safe now.
-        let gy = rs.gImg.pointer
+        nonisolated(unsafe) let gy = rs.gImg.pointer
         for j in 0..<(l.imgChannels * n * hw) {
             let v = rs.y.pointer[j]
             if v >= clamp || v <= -clamp { gy[j] = 0 }
@@ -483,25 +594,35 @@ extension SynthesisNetwork {
         if let gB = pg[l.name + ".bias"]?.pointer {
             for c in 0..<l.imgChannels { for p in 0..<(n * hw) { gB[c] += gy[c * n * hw + p] } }
         }
+        nonisolated(unsafe) let gxs = ws_.gxs.pointer
+        let imgC = l.imgChannels
         l.weight.withUnsafeBufferPointer { wb in
-            let w = wb.baseAddress!
+            nonisolated(unsafe) let w = wb.baseAddress!
             if let gW = pg[l.name + ".weight"]?.pointer {
-                BLAS.sgemm(transB: true, m: l.imgChannels, n: ci, k: n * hw, a: gy, lda: n * hw, b: rs.xs.pointer, ldb: n * hw, beta: 1, c: gW, ldc: ci)
+                BLAS.sgemm(transB: true, m: imgC, n: ci, k: n * hw, a: gy, lda: n * hw, b: rs.xs.pointer, ldb: n * hw, beta: 1, c: gW, ldc: ci)
             }
-            BLAS.sgemm(transA: true, m: ci, n: n * hw, k: l.imgChannels, a: w, lda: ci, b: gy, ldb: n * hw, c: ws_.gxs.pointer, ldc: n * hw)
+            Parallel.split(ci, maxParts: parts) { _, range in
+                BLAS.sgemm(
+                    transA: true, m: range.count, n: n * hw, k: imgC, a: w + range.lowerBound, lda: ci, b: gy, ldb: n * hw,
+                    c: gxs + range.lowerBound * n * hw, ldc: n * hw)
+            }
         }
-        let gxs = ws_.gxs.pointer
-        let s = rs.s.pointer
-        for i in 0..<ci {
-            for smp in 0..<n {
-                let scale = s[smp * ci + i]
-                let base = (i * n + smp) * hw
-                var acc: Float = 0
-                for p in 0..<hw {
-                    acc += gxs[base + p] * x[base + p]
-                    gx[base + p] += gxs[base + p] * scale
+        nonisolated(unsafe) let s = rs.s.pointer
+        nonisolated(unsafe) let gs = rs.gs.pointer
+        nonisolated(unsafe) let gxOut = gx
+        let styleGain = l.styleGain
+        Parallel.split(ci, maxParts: parts) { _, range in
+            for i in range {
+                for smp in 0..<n {
+                    let scale = s[smp * ci + i]
+                    let base = (i * n + smp) * hw
+                    var acc: Float = 0
+                    for p in 0..<hw {
+                        acc += gxs[base + p] * x[base + p]
+                        gxOut[base + p] += gxs[base + p] * scale
+                    }
+                    gs[smp * ci + i] = acc * styleGain
                 }
-                rs.gs.pointer[smp * ci + i] = acc * l.styleGain
             }
         }
         l.affine.backward(

@@ -71,7 +71,13 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let gcols: Buffer
     let gxs: Buffer  // gradient w.r.t. a layer's scaled input
     let upsampled: Buffer  // transposed-conv output before the FIR, [O, N, 2H+1, 2W+1]
-    let firScratch: Buffer
+    let firScratch: Buffer  // one plane-sized slice per worker
+    let firScratchStride: Int
+    /// Per-worker partial sums of noise gradients, [threads, N * R * R] at the largest R.
+    let noisePartials: Buffer
+    let noisePartialStride: Int
+    /// Workers this workspace has scratch for (Parallel.threads when it was made).
+    public let threads: Int
     let gWs: Buffer  // [N, num_ws, w_dim]
     /// Parameter gradients by official name, allocated on the first backward that asks for them.
     var parameterGradients: [String: Buffer] = [:]
@@ -127,7 +133,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         gcols = Buffer(count: colsCount)
         gxs = Buffer(count: gxsCount)
         upsampled = Buffer(count: upCount)
-        firScratch = Buffer(count: firCount)
+        threads = Parallel.threads
+        firScratchStride = firCount
+        firScratch = Buffer(count: firCount * threads)
+        let maxHW = network.imgResolution * network.imgResolution
+        noisePartialStride = batch * maxHW
+        noisePartials = Buffer(count: noisePartialStride * threads)
         gWs = Buffer(count: batch * network.numWs * network.wDim)
     }
 }

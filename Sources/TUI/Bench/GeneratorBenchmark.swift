@@ -57,7 +57,11 @@ enum GeneratorBenchmark {
 
 /// OpenBLAS's own rate on a square sgemm: the ceiling the generator is measured against.
 enum SgemmBenchmark {
+    /// OpenBLAS with its own threads (as many as linstory's workers) on one big product: the
+    /// machine's practical peak. The generator keeps BLAS single-threaded and splits work itself.
     static func gflops(size n: Int, reps: Int) -> Double {
+        BLAS.threads = Parallel.threads
+        defer { BLAS.threads = 1 }
         var rng = GaussianNoise(seed: 2)
         let a = Tensor(shape: [n, n]) { p in for i in 0..<p.count { p[i] = rng.next() } }
         var c = Tensor(zeros: [n, n])

@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try BLAS.load()
-        BLAS.threads = threads
+        Parallel.threads = threads
         var rows: [BenchRow] = []
         var sgemmRate: Double?
         if !noSgemm {
