@@ -34,6 +34,7 @@ struct InfoCommand: ParsableCommand {
             "conv_clamp:      \(clamp)",
         ]
         if let kimg = checkpoint.metadata["kimg"] { lines.append("trained:         \(kimg) kimg") }
+        if let note = checkpoint.metadata["w_avg"] { lines.append("w_avg:           \(note)") }
         lines.append("verdict:         complete: every tensor present, shaped as the configuration implies, and finite")
         return lines.joined(separator: "\n")
     }

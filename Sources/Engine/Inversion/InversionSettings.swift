@@ -1,0 +1,56 @@
+/// What every inversion method shares.
+public struct InversionSettings: Sendable {
+    public var space: LatentSpace = .wPlus
+    /// Optimise per-frame noise maps (NVIDIA's projector does); off uses the model's const noise.
+    public var optimizeNoise = true
+    /// NVIDIA's noise regulariser weight.
+    public var noiseRegularization: Float = 1e5
+    /// Weight of the Gaussianized-W prior (Wulff & Torralba); 0 = off.
+    public var priorWeight: Float = 0
+    /// Frames per generator batch.
+    public var batch = 8
+    /// Seeds the noise initialisation and the w noise of the schedule.
+    public var seed: UInt64 = 0
+    /// Images of the current reconstruction sent with progress every this many steps (0 = never).
+    public var previewInterval = 0
+
+    public init() {}
+}
+
+/// One frame's inversion result.
+public struct FrameInversion: Sendable {
+    /// [num_ws, w_dim] (W broadcast to every layer when the space is W).
+    public var ws: Tensor
+    /// One map per noise layer, [R, R]; nil when the model's const noise was used.
+    public var noise: [Tensor]?
+    /// Image loss at every step (before that step's update).
+    public var lossHistory: [Float]
+    /// Image loss of the final latents.
+    public var finalLoss: Float
+    /// Generator forward+backward evaluations spent on this frame.
+    public var evaluations: Int
+
+    public init(ws: Tensor, noise: [Tensor]?, lossHistory: [Float], finalLoss: Float, evaluations: Int) {
+        self.ws = ws
+        self.noise = noise
+        self.lossHistory = lossHistory
+        self.finalLoss = finalLoss
+        self.evaluations = evaluations
+    }
+}
+
+/// A snapshot for progress bars and the UI.
+public struct InversionProgress: Sendable {
+    public var frames: [Int]
+    public var step: Int
+    public var steps: Int
+    public var losses: [Float]
+    /// The current reconstruction [N, C, R, R], at the preview interval.
+    public var preview: Tensor?
+}
+
+/// Called after every step; return false to stop (cancel) as soon as possible.
+public typealias InversionObserver = @Sendable (InversionProgress) -> Bool
+
+/// Thrown when an observer cancels.
+public struct InversionCancelled: Error, Sendable {}

@@ -1,0 +1,120 @@
+/// Optimises one latent per frame (and, optionally, one set of noise maps per frame) for a batch of
+/// frames with Adam: the machinery of NVIDIA's projector, shared by `naive` and `sequential`.
+///
+/// Each step: ws = broadcast(latents + w noise), render with the frames' noise maps, image loss plus
+/// the noise regulariser (and any extra latent terms the method adds), backward, Adam, re-normalise
+/// the noise maps.
+public final class LatentOptimizer: @unchecked Sendable {
+    public let step: ReconstructionStep
+    public let settings: InversionSettings
+    public let statistics: WStatistics
+    let prior: GaussianizedWPrior?
+    let regularizer = NoiseRegularizer()
+    var rng: GaussianNoise
+
+    public init(step: ReconstructionStep, settings: InversionSettings, statistics: WStatistics) throws {
+        self.step = step
+        self.settings = settings
+        self.statistics = statistics
+        prior = settings.priorWeight > 0 ? try GaussianizedWPrior(statistics: statistics) : nil
+        rng = GaussianNoise(seed: settings.seed)
+    }
+
+    var generator: Generator { step.generator }
+    var numWs: Int { generator.config.numWs }
+    var wDim: Int { generator.config.wDim }
+
+    /// The state being optimised for up to `step.batch` frames.
+    public struct State: Sendable {
+        public var latents: Tensor  // [B, rows, w_dim]
+        public var noise: [Tensor]?  // per layer [B, R, R]
+        var adamLatents: Adam
+        var adamNoise: [Adam]
+    }
+
+    /// Latents at w_avg and fresh unit-Gaussian noise maps, as the projector starts.
+    public func freshState() -> State {
+        let b = step.batch
+        let rows = settings.space.rows(numWs: numWs)
+        let latents = Tensor(shape: [b, rows, wDim]) { p in
+            statistics.wAvg.withUnsafeBufferPointer { avg in
+                for r in 0..<(b * rows) { for j in 0..<wDim { p[r * wDim + j] = avg[j] } }
+            }
+        }
+        var noise: [Tensor]?
+        if settings.optimizeNoise {
+            noise = generator.synthesis.noiseResolutions.map { res in
+                Tensor(shape: [b, res, res]) { p in rng.fill(p.baseAddress!, count: p.count) }
+            }
+        }
+        return makeState(latents: latents, noise: noise)
+    }
+
+    public func makeState(latents: Tensor, noise: [Tensor]?) -> State {
+        State(
+            latents: latents, noise: noise, adamLatents: Adam(count: latents.count),
+            adamNoise: noise?.map { Adam(count: $0.count) } ?? [])
+    }
+
+    /// Extra per-frame terms on the latents: adds to `losses` and (scaled) to `gradient` [B, rows, w_dim].
+    public typealias LatentTerm = (_ latents: Tensor, _ losses: inout [Float], _ gradient: inout Tensor) -> Void
+
+    /// One optimisation step; returns each frame's image loss (before the update).
+    @discardableResult
+    public func iterate(
+        _ state: inout State, targets: Tensor, lr: Float, wNoiseScale: Float, extra: LatentTerm? = nil
+    ) -> (losses: [Float], image: Tensor) {
+        var input = state.latents
+        if wNoiseScale > 0 {
+            input.withUnsafeMutableBufferPointer { p in for i in 0..<p.count { p[i] += rng.next() * wNoiseScale } }
+        }
+        let ws = LatentSpace.broadcast(input, numWs: numWs)
+        let r = step.run(ws: ws, noise: state.noise, targets: targets)
+        var gradLatents = LatentSpace.reduce(r.gradWs, rows: state.latents.shape[1])
+        var objective = r.losses
+        if let prior {
+            var g: Tensor? = gradLatents
+            let flat = state.latents.reshaped([state.latents.count / wDim, wDim])
+            g = g!.reshaped(flat.shape)
+            let values = prior.evaluate(flat, accumulatingGradient: &g, scale: settings.priorWeight)
+            gradLatents = g!.reshaped(state.latents.shape)
+            let rows = state.latents.shape[1]
+            for i in objective.indices { for k in 0..<rows { objective[i] += settings.priorWeight * values[i * rows + k] } }
+        }
+        extra?(state.latents, &objective, &gradLatents)
+        state.adamLatents.step(&state.latents, gradient: gradLatents, lr: lr)
+        if var noise = state.noise {
+            var grads: [Tensor]? = r.gradNoise
+            _ = regularizer.total(noise, accumulatingGradients: &grads, scale: settings.noiseRegularization)
+            for i in noise.indices {
+                state.adamNoise[i].step(&noise[i], gradient: grads![i], lr: lr)
+                NoiseRegularizer.normalize(&noise[i])
+            }
+            state.noise = noise
+        }
+        return (r.losses, r.image)
+    }
+
+    /// The final images and losses of `state` (no w noise, no update).
+    public func evaluate(_ state: State, targets: Tensor) -> (losses: [Float], image: Tensor) {
+        let ws = LatentSpace.broadcast(state.latents, numWs: numWs)
+        let r = step.run(ws: ws, noise: state.noise, targets: targets, wantGradients: false)
+        return (r.losses, r.image)
+    }
+
+    /// Frame `i` of `state` as a result.
+    func frameResult(_ state: State, index i: Int, history: [Float], finalLoss: Float, evaluations: Int) -> FrameInversion {
+        let ws = LatentSpace.broadcast(state.latents.slice(i..<(i + 1)), numWs: numWs).reshaped([numWs, wDim])
+        let noise = state.noise?.map { n in n.slice(i..<(i + 1)).reshaped(Array(n.shape.dropFirst())) }
+        return FrameInversion(ws: ws, noise: noise, lossHistory: history, finalLoss: finalLoss, evaluations: evaluations)
+    }
+}
+
+extension Tensor {
+    /// `frames` padded to `batch` rows by repeating the last (a fixed-size workspace is reused).
+    func padded(toRows batch: Int) -> Tensor {
+        let n = shape[0]
+        if n == batch { return self }
+        return Tensor.concatenate([self] + Array(repeating: slice((n - 1)..<n), count: batch - n))
+    }
+}

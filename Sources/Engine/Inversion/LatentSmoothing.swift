@@ -1,0 +1,28 @@
+/// `smooth`: the cheap baseline. Filters per-frame latents over time with the 5-tap kernel
+/// [0.25, 0.75, 1, 0.75, 0.25] / 3 inside each scene (never across a cut); at a scene's ends the
+/// kernel is renormalised over the taps that exist.
+public enum LatentSmoothing {
+    public static let kernel: [Float] = [0.25, 0.75, 1, 0.75, 0.25].map { $0 / 3 }
+
+    /// ws per frame [num_ws, w_dim]; `scenes` are frame ranges (frames outside every scene stay as they are).
+    public static func smooth(_ ws: [Tensor], scenes: [Range<Int>]) -> [Tensor] {
+        var out = ws
+        for scene in scenes {
+            for t in scene {
+                var acc = Tensor(zeros: ws[t].shape)
+                var weight: Float = 0
+                for (k, c) in kernel.enumerated() {
+                    let u = t + k - 2
+                    guard scene.contains(u) else { continue }
+                    weight += c
+                    acc.withUnsafeMutableBufferPointer { a in
+                        ws[u].withUnsafeBufferPointer { w in for i in 0..<a.count { a[i] += c * w[i] } }
+                    }
+                }
+                acc.withUnsafeMutableBufferPointer { a in for i in 0..<a.count { a[i] /= weight } }
+                out[t] = acc
+            }
+        }
+        return out
+    }
+}

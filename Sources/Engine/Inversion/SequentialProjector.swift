@@ -1,0 +1,84 @@
+/// `sequential`: frame t starts from frame t-1's latent and noise and adds the latent-distance loss
+/// lambda * ||w_t - w_{t-1}||^2 / w_std^2 (averaged over the latent's rows), with far fewer steps
+/// per frame. At a scene's first frame it starts afresh from w_avg with `firstStepFactor` times the
+/// steps and the projector's schedule. It never looks ahead, so it can run on a live stream.
+public struct SequentialProjector: Sendable {
+    public var settings: InversionSettings
+    /// Steps per warm-started frame.
+    public var steps: Int
+    /// A scene's first frame gets this many times `steps`.
+    public var firstStepFactor = 10
+    public var lambda: Float = 1
+    /// Constant learning rate of warm-started frames (they start close; the projector's 0.1 overshoots).
+    public var warmLearningRate: Float = 0.02
+
+    public init(settings: InversionSettings, steps: Int) {
+        self.settings = settings
+        self.steps = steps
+    }
+
+    /// Warm steps per frame so that the clip averages `budget` evaluations per frame.
+    public static func steps(forBudget budget: Int, frames: Int, sceneStarts: Int, firstStepFactor: Int = 10) -> Int {
+        max(1, budget * frames / max(1, frames + (firstStepFactor - 1) * sceneStarts))
+    }
+
+    /// Inverts targets [F, C, R, R]; `sceneStarts` are the frame indices (into targets) that start afresh.
+    public func run(
+        generator: Generator, statistics: WStatistics, loss: any ImageLoss, targets: Tensor, sceneStarts: Set<Int>,
+        frameIndices: [Int]? = nil, observer: InversionObserver? = nil
+    ) throws -> [FrameInversion] {
+        var oneFrame = settings
+        oneFrame.batch = 1
+        let optimizer = try LatentOptimizer(
+            step: ReconstructionStep(generator: generator, loss: loss, batch: 1), settings: oneFrame, statistics: statistics)
+        let indices = frameIndices ?? Array(0..<targets.shape[0])
+        let wStd2 = statistics.wStd * statistics.wStd
+        var results: [FrameInversion] = []
+        var state: LatentOptimizer.State?
+        for f in 0..<targets.shape[0] {
+            let target = targets.slice(f..<(f + 1))
+            var history: [Float] = []
+            let fresh = state == nil || sceneStarts.contains(f)
+            let n = fresh ? steps * firstStepFactor : steps
+            if fresh {
+                state = optimizer.freshState()
+            } else {
+                // Keep latents and noise; restart the optimiser's moments for the new target.
+                state = optimizer.makeState(latents: state!.latents, noise: state!.noise)
+            }
+            let previous = state!.latents
+            let schedule = ProjectorSchedule(steps: n)
+            let rows = Float(previous.shape[1])
+            let lambda = self.lambda
+            let distance: LatentOptimizer.LatentTerm? = fresh ? nil : { latents, losses, gradient in
+                var sum: Float = 0
+                latents.withUnsafeBufferPointer { w in
+                    previous.withUnsafeBufferPointer { p in
+                        gradient.withUnsafeMutableBufferPointer { g in
+                            for i in 0..<w.count {
+                                let d = w[i] - p[i]
+                                sum += d * d
+                                g[i] += 2 * lambda * d / (wStd2 * rows)
+                            }
+                        }
+                    }
+                }
+                losses[0] += lambda * sum / (wStd2 * rows)
+            }
+            for s in 0..<n {
+                let (lr, wNoise) = fresh ? schedule.at(s, wStd: statistics.wStd) : (warmLearningRate, 0)
+                let (losses, image) = optimizer.iterate(&state!, targets: target, lr: lr, wNoiseScale: wNoise, extra: distance)
+                history.append(losses[0])
+                if let observer {
+                    let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image : nil
+                    if !observer(InversionProgress(frames: [indices[f]], step: s + 1, steps: n, losses: losses, preview: preview)) {
+                        throw InversionCancelled()
+                    }
+                }
+            }
+            let final = optimizer.evaluate(state!, targets: target).losses[0]
+            results.append(optimizer.frameResult(state!, index: 0, history: history, finalLoss: final, evaluations: n))
+        }
+        return results
+    }
+}

@@ -1,0 +1,51 @@
+/// The interpolation test: hold out every other frame of each scene, fit the rest, and render the
+/// held-out frames from the fitted path. Per-frame methods fit frames independently, so their path
+/// is the lerp of the neighbours' latents (with the earlier neighbour's noise); the scene method is
+/// refitted on the even frames alone and the odd ones are rendered halfway along its segments.
+public enum HeldOutTest {
+    /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
+    public static func perFrame(
+        generator: Generator, frames: [FrameInversion], targets: Tensor, scenes: [Range<Int>]
+    ) -> [Double?] {
+        let step = ReconstructionStep(generator: generator, loss: L1Loss(), batch: 1)
+        return scenes.map { scene in
+            let held = Array(scene).enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
+            guard !held.isEmpty else { return nil }
+            let psnr = held.map { t -> Double in
+                let a = frames[t - 1].ws, b = frames[t + 1].ws
+                let mid = Tensor(shape: a.shape) { p in
+                    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in for i in 0..<p.count { p[i] = 0.5 * (x[i] + y[i]) } } }
+                }
+                let img = step.render(ws: mid.reshaped([1] + mid.shape), noise: frames[t - 1].noise?.map { $0.reshaped([1] + $0.shape) })
+                return ImageMetrics.psnr(img, targets.slice(t..<(t + 1)))[0]
+            }
+            return psnr.reduce(0, +) / Double(psnr.count)
+        }
+    }
+
+    /// The scene method refitted on even frames (same budget per fitted frame).
+    public static func scene(
+        generator: Generator, statistics: WStatistics, loss: any ImageLoss, settings: InversionSettings, budget: Int,
+        targets: Tensor, scenes: [Range<Int>]
+    ) throws -> [Double?] {
+        let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
+        return try scenes.map { scene -> Double? in
+            let frames = Array(scene)
+            guard frames.count >= 3 else { return nil }
+            let even = frames.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+            let held = frames.enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
+            let fit = try SceneProjector(settings: settings, budget: budget).run(
+                generator: generator, statistics: statistics, loss: loss, targets: Tensor.concatenate(even.map { targets.slice($0..<($0 + 1)) }))
+            let psnr = held.map { t -> Double in
+                // Held-out frame t sits between even frames k and k + 1 of the fit.
+                let k = (t - scene.lowerBound) / 2
+                let seg = fit.segments.first { $0.range.contains(k) && $0.range.contains(k + 1) } ?? fit.segments.last!
+                let tt = seg.range.count > 1 ? (Float(k - seg.range.lowerBound) + 0.5) / Float(seg.range.count - 1) : 0
+                let w = LatentSpace.broadcast(seg.latent(at: tt).reshaped([1] + seg.start.shape), numWs: generator.config.numWs)
+                let img = step.render(ws: w, noise: seg.noise)
+                return ImageMetrics.psnr(img, targets.slice(t..<(t + 1)))[0]
+            }
+            return psnr.reduce(0, +) / Double(psnr.count)
+        }
+    }
+}

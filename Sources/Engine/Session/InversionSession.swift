@@ -1,0 +1,167 @@
+import Foundation
+
+/// A session folder: everything one clip's inversions produced, written atomically so an
+/// interrupted run loses at most the work in flight.
+///
+///     session.json                   manifest: video, model, frame window, settings, progress per method
+///     cuts.json                      the scene cuts used (edited cuts live here)
+///     latents/METHOD.safetensors     w [N, num_ws, w_dim], noise/<layer> [N, R, R]
+///     latents/METHOD.npz             key w, like NVIDIA's projected_w.npz
+///     recon/METHOD/000000.png ...    reconstructions, one per frame in window order
+///     losses/METHOD.json             per-frame loss histories (per step)
+///     metrics/METHOD.json            ClipMetrics
+///     METHOD.mp4                     target | reconstruction, side by side
+public struct InversionSession: Sendable {
+    public struct MethodRecord: Sendable, Codable {
+        public var budget: Int
+        public var space: String
+        public var loss: String
+        public var seed: UInt64
+        /// Window frames (0-based within the window) whose results are saved.
+        public var framesDone: Int
+        public var complete: Bool
+        public var seconds: Double
+        public var evaluations: Int
+        public var notes: [String]
+    }
+
+    public struct Manifest: Sendable, Codable {
+        public var version = 1
+        public var video: FileIdentity
+        public var model: FileIdentity
+        public var resolution: Int
+        public var fit: String
+        public var fps: Double
+        public var videoFrames: Int
+        /// The inverted window of the video, [first, first + count).
+        public var first: Int
+        public var count: Int
+        public var methods: [String: MethodRecord] = [:]
+
+        public init(
+            video: FileIdentity, model: FileIdentity, resolution: Int, fit: String, fps: Double, videoFrames: Int, first: Int, count: Int
+        ) {
+            self.video = video
+            self.model = model
+            self.resolution = resolution
+            self.fit = fit
+            self.fps = fps
+            self.videoFrames = videoFrames
+            self.first = first
+            self.count = count
+        }
+    }
+
+    public let folder: String
+    public var manifest: Manifest
+
+    public var manifestPath: String { folder + "/session.json" }
+    public var cutsPath: String { folder + "/cuts.json" }
+
+    /// Opens the session in `folder` for this video and model, creating it when there is none.
+    /// A session made from another video or model refuses to mix with it.
+    public static func open(folder: String, fresh manifest: Manifest) throws -> InversionSession {
+        let path = folder + "/session.json"
+        if FileManager.default.fileExists(atPath: path) {
+            let existing = try read(folder: folder)
+            let m = existing.manifest
+            if !m.video.sameContent(as: manifest.video) {
+                throw LinstoryError(file: path, "this session was made from another video (\(m.video.path)); use a new --out folder")
+            }
+            if !m.model.sameContent(as: manifest.model) {
+                throw LinstoryError(file: path, "this session was made with another model (\(m.model.path)); use a new --out folder")
+            }
+            if m.resolution != manifest.resolution || m.fit != manifest.fit || m.first != manifest.first || m.count != manifest.count {
+                throw LinstoryError(file: path, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
+            }
+            return existing
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw LinstoryError(file: folder, "cannot create the session folder: \(error.localizedDescription)")
+        }
+        var s = InversionSession(folder: folder, manifest: manifest)
+        try s.save()
+        return s
+    }
+
+    public static func read(folder: String) throws -> InversionSession {
+        let path = folder + "/session.json"
+        guard let data = FileManager.default.contents(atPath: path) else { throw LinstoryError(file: path, "no session here (session.json missing)") }
+        do {
+            let m = try JSONDecoder().decode(Manifest.self, from: data)
+            guard m.version == 1 else { throw LinstoryError(file: path, "unsupported session version \(m.version)") }
+            return InversionSession(folder: folder, manifest: m)
+        } catch let e as LinstoryError {
+            throw e
+        } catch {
+            throw LinstoryError(file: path, "not a readable session file (\(error.localizedDescription))")
+        }
+    }
+
+    public mutating func save() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(manifest), to: manifestPath)
+    }
+
+    func ensureFolder(_ sub: String) throws -> String {
+        let path = folder + "/" + sub
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Latents and noise of the first `frames.count` window frames of `method`.
+    public func writeLatents(_ frames: [FrameInversion], method: String, noiseNames: [String]) throws {
+        let dir = try ensureFolder("latents")
+        guard let first = frames.first else { return }
+        let ws = Tensor.concatenate(frames.map { $0.ws.reshaped([1] + $0.ws.shape) })
+        var tensors: [(String, Tensor)] = [("w", ws)]
+        if first.noise != nil {
+            for (i, name) in noiseNames.enumerated() {
+                tensors.append(("noise/" + name, Tensor.concatenate(frames.map { $0.noise![i].reshaped([1] + $0.noise![i].shape) })))
+            }
+        }
+        try SafeTensorsWriter.write(tensors, metadata: ["format": "linstory latents", "method": method], to: "\(dir)/\(method).safetensors")
+        try NpzArchive.write([("w", ws)], to: "\(dir)/\(method).npz")
+    }
+
+    /// Frames saved so far for `method` (resume), or [] when none.
+    public func readLatents(method: String, noiseNames: [String]) throws -> [FrameInversion] {
+        let path = "\(folder)/latents/\(method).safetensors"
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        let file = try SafeTensorsFile(path: path)
+        let ws = try file.tensor("w")
+        guard ws.rank == 3 else { throw LinstoryError(file: path, "tensor 'w' has shape \(ws.shape), expected [N, num_ws, w_dim]") }
+        let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try noiseNames.map { try file.tensor("noise/" + $0) } : nil
+        return (0..<ws.shape[0]).map { i in
+            FrameInversion(
+                ws: ws.slice(i..<(i + 1)).reshaped(Array(ws.shape.dropFirst())),
+                noise: noise?.map { $0.slice(i..<(i + 1)).reshaped(Array($0.shape.dropFirst())) },
+                lossHistory: [], finalLoss: .nan, evaluations: 0)
+        }
+    }
+
+    public func writeLossHistories(_ frames: [FrameInversion], method: String) throws {
+        let dir = try ensureFolder("losses")
+        let object = frames.map { ["final": [$0.finalLoss], "steps": $0.lossHistory] }
+        try AtomicFile.write(try JSONEncoder().encode(object), to: "\(dir)/\(method).json")
+    }
+
+    public func writeMetrics(_ metrics: ClipMetrics, method: String) throws {
+        let dir = try ensureFolder("metrics")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(metrics), to: "\(dir)/\(method).json")
+    }
+
+    /// Reconstructions [F, C, R, R] as PNGs in window order.
+    public func writeReconstructions(_ images: Tensor, method: String) throws -> String {
+        let dir = try ensureFolder("recon/\(method)")
+        for i in 0..<images.shape[0] {
+            try ImageOutput.writePNG(images.slice(i..<(i + 1)), to: String(format: "%@/%06d.png", dir, i))
+        }
+        return dir
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A child process (ffmpeg, ffprobe) we stream through: pipes to its stdin and stdout, its stderr
+/// kept in an anonymous temporary file, reads and writes that give up when the child stalls, and a
+/// reap that always happens.
+///
+/// Stderr goes to a file rather than a pipe so that a chatty child can never block on a full pipe
+/// while we wait on its stdout, without a second thread to drain it. Every exit path (end of stream,
+/// error, stall, an early `close()`, deinit) goes through `finish()`, which kills the child if it is
+/// still running and waits for it, so no zombie or orphaned ffmpeg is left behind.
+final class Subprocess {
+    enum Failure: Error {
+        /// No byte moved for this many seconds; the child has been killed.
+        case stalled(Double)
+        /// The child closed its stdin early (it exited or failed).
+        case inputClosed
+        case system(String)
+    }
+
+    struct Exit {
+        var status: Int32
+        /// True when a signal ended the child: our own kill after a stall or an early close, or a crash.
+        var signalled: Bool
+        /// The tail of what the child wrote to stderr.
+        var stderr: String
+        var succeeded: Bool { !signalled && status == 0 }
+    }
+
+    let tool: String
+    private let process = Process()
+    private let output: Pipe?
+    private let input: Pipe?
+    private let errorLog: FileHandle
+    private var exit: Exit?
+
+    init(executable: String, arguments: [String], readOutput: Bool, writeInput: Bool) throws {
+        tool = (executable as NSString).lastPathComponent
+        if writeInput {
+            // A write to a pipe whose reader has died raises SIGPIPE, which would kill us rather than
+            // the write failing with EPIPE. A command-line tool has no use for SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
+        }
+        var template = Array((NSTemporaryDirectory() + "/linstory-stderr-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw Failure.system("cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        // Unlinked at once: the file lives as long as the two descriptors to it, whatever happens to us.
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        errorLog = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        output = readOutput ? Pipe() : nil
+        input = writeInput ? Pipe() : nil
+
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardInput = input ?? FileHandle.nullDevice
+        process.standardError = errorLog
+        do {
+            try process.run()
+        } catch {
+            throw Failure.system("cannot start \(executable): \(error.localizedDescription)")
+        }
+        // Our copies of the child's ends must go, or we would never see end of file on stdout (we
+        // would hold a writer) and the child would never see it on stdin.
+        try? output?.fileHandleForWriting.close()
+        try? input?.fileHandleForReading.close()
+    }
+
+    deinit { _ = finish(kill: true) }
+
+    /// Fills `buffer` from the child's stdout; returns fewer bytes than asked only at end of file.
+    /// Throws `.stalled` (after killing the child) when no byte arrives for `timeout` seconds.
+    func read(into buffer: UnsafeMutableRawBufferPointer, timeout: Double) throws -> Int {
+        guard let fd = output?.fileHandleForReading.fileDescriptor, let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            try waitFor(fd: fd, events: Int16(POLLIN), timeout: timeout)
+            let n = systemRead(fd, base + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw Failure.system("cannot read from \(tool): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
+    /// Writes all of `bytes` to the child's stdin, or throws `.stalled` / `.inputClosed`.
+    func write(_ bytes: UnsafeRawBufferPointer, timeout: Double) throws {
+        guard let fd = input?.fileHandleForWriting.fileDescriptor, let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            try waitFor(fd: fd, events: Int16(POLLOUT), timeout: timeout)
+            let n = systemWrite(fd, base + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EPIPE { throw Failure.inputClosed }
+                throw Failure.system("cannot write to \(tool): \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+
+    /// Signals end of input to the child.
+    func closeInput() {
+        try? input?.fileHandleForWriting.close()
+    }
+
+    /// Waits for the child to exit (killing it first when `kill` is set and it still runs) and
+    /// returns how it ended. Safe to call more than once.
+    @discardableResult
+    func finish(kill: Bool = false, timeout: Double? = nil) -> Exit {
+        if let exit { return exit }
+        closeInput()
+        if kill && process.isRunning { terminate() }
+        if let timeout {
+            // A child that will not exit on its own is killed after `timeout` seconds.
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning && Date() < deadline { usleep(2_000) }
+            if process.isRunning { terminate() }
+        }
+        process.waitUntilExit()
+        try? output?.fileHandleForReading.close()
+        let result = Exit(status: process.terminationStatus,
+                          signalled: process.terminationReason == .uncaughtSignal,
+                          stderr: stderrTail())
+        exit = result
+        return result
+    }
+
+    private func terminate() {
+        let pid = process.processIdentifier
+        if pid > 0 { _ = systemKill(pid, SIGKILL) }
+    }
+
+    private func waitFor(fd: Int32, events: Int16, timeout: Double) throws {
+        let start = Date()
+        while true {
+            var p = pollfd(fd: fd, events: events, revents: 0)
+            let left = timeout - Date().timeIntervalSince(start)
+            if left <= 0 {
+                terminate()
+                finish()
+                throw Failure.stalled(timeout)
+            }
+            let r = poll(&p, 1, Int32(min(left * 1000, 1_000_000_000).rounded(.up)))
+            if r > 0 { return }  // readable, writable, or hung up: the read or write says which
+            if r < 0 && errno != EINTR {
+                throw Failure.system("cannot wait on \(tool): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// The last 4 KiB of the child's stderr.
+    private func stderrTail() -> String {
+        let fd = errorLog.fileDescriptor
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return "" }
+        let size = Int(info.st_size)
+        let count = min(size, 4096)
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(size - count)) }
+        return got > 0 ? String(decoding: bytes[0..<got], as: UTF8.self) : ""
+    }
+}
+
+extension Subprocess.Exit {
+    /// The most useful line of stderr for a one-line error: the last non-empty one, without ffmpeg's
+    /// "[h264 @ 0x55...] " component prefix or a leading "path: ".
+    func lastMessage(strippingPath path: String) -> String? {
+        let lines = stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard var line = lines.last(where: { !$0.isEmpty }) else { return nil }
+        if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
+            line = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        }
+        if line.hasPrefix(path + ": ") { line = String(line.dropFirst(path.count + 2)) }
+        return line.isEmpty ? nil : line
+    }
+}
+
+// The module's own `read`/`write` names would shadow the C calls inside the class.
+private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.read(fd, p, n)
+    #else
+    Darwin.read(fd, p, n)
+    #endif
+}
+
+private func systemKill(_ pid: Int32, _ signal: Int32) -> Int32 {
+    #if canImport(Glibc)
+    Glibc.kill(pid, signal)
+    #else
+    Darwin.kill(pid, signal)
+    #endif
+}
+
+private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, p, n)
+    #else
+    Darwin.write(fd, p, n)
+    #endif
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct InvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "invert",
+        abstract: "Invert every frame of a video into the generator's latent space.",
+        discussion: """
+            Methods: naive (every frame from w_avg, NVIDIA's projector), smooth (naive + a 5-tap latent
+            filter within scenes), sequential (warm start from the previous frame + latent-distance loss),
+            scene (each scene on a straight line in W/W+). --budget is generator forward+backward
+            evaluations per frame, averaged over the clip, so methods compare at equal compute.
+            The session folder keeps latents (.safetensors and projected_w-style .npz), noise maps,
+            reconstructions, loss histories, metrics and a side-by-side mp4. Ctrl-C saves; --resume goes on.
+            """)
+
+    @Argument(help: "A video file or a folder of PNGs.") var video: String
+    @Option(help: "The generator checkpoint.") var model: String
+    @Option(help: "naive, smooth, sequential or scene.") var method: InversionMethod = .scene
+    @Option(help: "The session folder.") var out: String
+    @Option(help: "Evaluations per frame (default 200; --steps is the same for naive).") var budget: Int?
+    @Option(help: "Steps per frame for naive/smooth (an alias of --budget).") var steps: Int?
+    @Option(help: "w or w+.") var space: LatentSpace = .wPlus
+    @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
+    @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
+    @Option(help: "center-crop, letterbox or stretch.") var fit: FitPolicy = .centerCrop
+    @Option(help: "Image loss: \(ImageLosses.names.joined(separator: ", ")).") var loss: String = "default"
+    @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
+    @Option(help: "Weight of the Gaussianized-W prior (0 = off).") var prior: Float = 0
+    @Option(help: "Frames per generator batch.") var batch: Int = 8
+    @Option(help: "Seed for noise initialisation.") var seed: UInt64 = 0
+    @Flag(help: "Continue an interrupted run in the same session.") var resume = false
+
+    static let defaultBudget = 200
+
+    func validate() throws {
+        if let b = budget ?? steps, b < 1 { throw ValidationError("--budget must be at least 1") }
+        if batch < 1 { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        Interrupt.install()
+        let context = try ModelContext(model: model)
+        let g = context.generator
+        let clip = try ClipTargets.read(
+            video: video, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: fit, window: frames?.range)
+        let count = clip.targets.shape[0]
+        var session = try InversionSession.open(folder: out, fresh: InversionSession.Manifest(
+            video: try FileIdentity(path: video), model: try FileIdentity(path: model), resolution: g.config.imgResolution,
+            fit: fit.rawValue, fps: clip.info.fps, videoFrames: clip.videoFrames, first: clip.first, count: count))
+        let cutList: CutList
+        if cuts == nil, FileManager.default.fileExists(atPath: session.cutsPath) {
+            cutList = try CutList.read(path: session.cutsPath, fps: clip.info.fps)
+        } else {
+            cutList = try ClipCuts.load(video: video, cutsFile: cuts, fps: clip.info.fps)
+            try cutList.write(to: session.cutsPath, format: .json)
+        }
+        var settings = InversionSettings()
+        settings.space = space
+        settings.optimizeNoise = !noNoise
+        settings.priorWeight = prior
+        settings.batch = batch
+        settings.seed = seed
+        let budget = self.budget ?? steps ?? Self.defaultBudget
+        let progress = StepProgress(label: method.rawValue, total: budget * count, unit: "it")
+        let outcome: SessionInversion.Outcome
+        do {
+            outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
+                session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                resume: resume
+            ) { p in
+                progress.advance(by: p.frames.count, detail: String(format: "frame %d step %d/%d loss %.4f", p.frames[0], p.step, p.steps, p.losses.first ?? 0))
+                return !Interrupt.requested
+            }
+        } catch is InversionCancelled {
+            progress.finish()
+            let done = session.manifest.methods[method.rawValue]?.framesDone ?? 0
+            FileHandle.standardError.write("interrupted: \(done) of \(count) frames saved in \(out); continue with --resume\n".data(using: .utf8)!)
+            throw ExitCode(130)
+        }
+        progress.finish()
+        print(MetricsTable.render([(method.rawValue, outcome.metrics, outcome.seconds)]))
+        for note in outcome.notes { print("note: \(note)") }
+        print("session: \(out) (latents/\(method.rawValue).npz, \(method.rawValue).mp4)")
+    }
+}

@@ -1,0 +1,38 @@
+import Engine
+import Foundation
+
+/// What the inversion commands load first: the generator and its W statistics (cached per model
+/// under $XDG_CACHE_HOME/linstory, else ~/.cache/linstory).
+struct ModelContext {
+    let checkpoint: GeneratorCheckpoint
+    let statistics: WStatistics
+    var generator: Generator { checkpoint.generator }
+
+    static var cacheFolder: String {
+        let env = ProcessInfo.processInfo.environment
+        if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return x + "/linstory" }
+        return (env["HOME"] ?? NSTemporaryDirectory()) + "/.cache/linstory"
+    }
+
+    init(model: String) throws {
+        checkpoint = try GeneratorCheckpoint.load(path: model)
+        statistics = try WStatistics.load(
+            orComputeFor: checkpoint.generator.mapping,
+            cachePath: WStatistics.cachePath(folder: Self.cacheFolder, mapping: checkpoint.generator.mapping))
+    }
+}
+
+/// Scene cuts for a clip: from a file the user gives, else detected on the video.
+enum ClipCuts {
+    static func load(video: String, cutsFile: String?, fps: Double) throws -> CutList {
+        if let cutsFile { return try CutList.read(path: cutsFile, fps: fps) }
+        var options = SceneDetector.Options()
+        options.analysisWidth = SceneDetector.Options().analysisWidth
+        let source = try VideoInput.open(video, scaling: .width(options.analysisWidth))
+        defer { source.close() }
+        var detector = SceneDetector(fps: source.info.fps, options: options)
+        while let frame = try source.next() { _ = detector.feed(frame) }
+        _ = detector.finish()
+        return CutList(frames: source.framesRead, fps: source.info.fps, cuts: detector.cuts)
+    }
+}
