@@ -37,7 +37,7 @@ public struct SessionInversion: Sendable {
 
     public func run(
         session: inout InversionSession, generator: Generator, statistics: WStatistics, targets: Tensor, scenes: SceneList,
-        resume: Bool, observer: InversionObserver? = nil
+        resume: Bool, naiveFrames: [FrameInversion]? = nil, observer: InversionObserver? = nil
     ) throws -> Outcome {
         let loss = try ImageLosses.named(lossName)
         let key = method.rawValue
@@ -59,6 +59,15 @@ public struct SessionInversion: Sendable {
         record = InversionSession.MethodRecord(
             budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed, framesDone: frames.count,
             complete: false, seconds: seconds, evaluations: evaluations, notes: notes)
+        if method == .smooth, let naive = naiveFrames, naive.count == count {
+            // smooth is naive's latents filtered: at equal compute, reuse a naive run of the same budget.
+            let smoothed = LatentSmoothing.smooth(naive.map(\.ws), scenes: local.map(\.clean))
+            frames = zip(naive, smoothed).map { f, w in var g = f; g.ws = w; return g }
+            evaluations = naive.reduce(0) { $0 + $1.evaluations }
+            notes.append("smooth: the naive run's latents, filtered within scenes")
+            try session.writeLatents(frames, method: key, noiseNames: noiseNames)
+            record!.framesDone = frames.count
+        }
         for scene in local where scene.frames.upperBound > frames.count {
             // A scene is the unit of work: sequential restarts there anyway, scene fits it whole.
             let range = max(scene.frames.lowerBound, frames.count)..<scene.frames.upperBound

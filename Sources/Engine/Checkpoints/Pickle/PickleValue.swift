@@ -14,7 +14,7 @@ public enum PickleValue: Sendable, Equatable {
     case string(String)
     /// A slice of the file's own buffer: `bytes` values (often whole nested storages) are never copied.
     case bytes(ArraySlice<UInt8>)
-    /// An entry of the object table (`PickleGraph.objects`).
+    /// An entry of the object table (`TorchPickle.objects`).
     case object(Int)
 
     /// What Python would call the value's type, for error messages.

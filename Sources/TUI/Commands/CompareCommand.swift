@@ -1,0 +1,81 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run every method at equal budget and print one table (also as JSON and Markdown).",
+        discussion: """
+            All four methods get the same --budget (generator forward+backward evaluations per frame,
+            averaged over the clip). smooth reuses the naive run's latents (it is naive plus a filter).
+            DIR becomes a session folder holding every method's results, compare.json and compare.md.
+            """)
+
+    @Argument(help: "A video file or a folder of PNGs.") var video: String
+    @Option(help: "The generator checkpoint.") var model: String
+    @Option(help: "The output (session) folder.") var out: String
+    @Option(help: "Evaluations per frame for every method.") var budget: Int = CompareCommand.defaultBudget
+    @Option(help: "w or w+.") var space: LatentSpace = .wPlus
+    @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
+    @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
+    @Option(help: "Image loss.") var loss: String = "default"
+    @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
+    @Flag(help: "Continue an interrupted compare.") var resume = false
+
+    /// Chosen so the bundled 202-frame clip finishes in well under 15 minutes on 2 cores.
+    static let defaultBudget = 24
+
+    func run() throws {
+        Interrupt.install()
+        let context = try ModelContext(model: model)
+        let g = context.generator
+        let clip = try ClipTargets.read(video: video, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: frames?.range)
+        let count = clip.targets.shape[0]
+        var session = try InversionSession.open(folder: out, fresh: InversionSession.Manifest(
+            video: try FileIdentity(path: video), model: try FileIdentity(path: model), resolution: g.config.imgResolution,
+            fit: FitPolicy.centerCrop.rawValue, fps: clip.info.fps, videoFrames: clip.videoFrames, first: clip.first, count: count))
+        let cutList = try cuts == nil && FileManager.default.fileExists(atPath: session.cutsPath)
+            ? CutList.read(path: session.cutsPath, fps: clip.info.fps) : ClipCuts.load(video: video, cutsFile: cuts, fps: clip.info.fps)
+        try cutList.write(to: session.cutsPath, format: .json)
+        var settings = InversionSettings()
+        settings.space = space
+        settings.optimizeNoise = !noNoise
+        var rows: [(String, ClipMetrics, Double)] = []
+        var naive: [FrameInversion]?
+        for method in InversionMethod.allCases {
+            let progress = StepProgress(label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), total: budget * count, unit: "it")
+            do {
+                let outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
+                    session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                    resume: resume, naiveFrames: naive
+                ) { p in
+                    progress.advance(by: p.frames.count, detail: String(format: "frame %d loss %.4f", p.frames[0], p.losses.first ?? 0))
+                    return !Interrupt.requested
+                }
+                progress.finish()
+                if method == .naive { naive = outcome.frames }
+                rows.append((method.rawValue, outcome.metrics, method == .smooth ? rows.first?.2 ?? outcome.seconds : outcome.seconds))
+            } catch is InversionCancelled {
+                progress.finish()
+                FileHandle.standardError.write("interrupted during \(method.rawValue); finished methods are saved in \(out); continue with --resume\n".data(using: .utf8)!)
+                throw ExitCode(130)
+            }
+        }
+        let table = MetricsTable.render(rows)
+        print(table)
+        let command = "linstory compare \(video) --model \(model) --out \(out) --budget \(budget)" + (frames.map { " --frames \($0.lower):\($0.upper.map(String.init) ?? "")" } ?? "")
+        try AtomicFile.write(Array((MetricsTable.markdown(rows) + "\n\nMade by: `\(command)`\n").utf8), to: out + "/compare.md")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, CompareEntry(metrics: $0.1.clip, seconds: $0.2, budget: budget)) })
+        try AtomicFile.write(try encoder.encode(json), to: out + "/compare.json")
+        print("tables: \(out)/compare.md, \(out)/compare.json")
+    }
+
+    struct CompareEntry: Codable {
+        var metrics: ClipMetrics.Figures
+        var seconds: Double
+        var budget: Int
+    }
+}
