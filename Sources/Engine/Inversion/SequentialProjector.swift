@@ -8,9 +8,9 @@ public struct SequentialProjector: Sendable {
     public var steps: Int
     /// A scene's first frame gets this many times `steps`.
     public var firstStepFactor = 10
-    public var lambda: Float = 1
+    public var lambda: Float = 0.01
     /// Constant learning rate of warm-started frames (they start close; the projector's 0.1 overshoots).
-    public var warmLearningRate: Float = 0.02
+    public var warmLearningRate: Float = 0.01
 
     public init(settings: InversionSettings, steps: Int) {
         self.settings = settings
@@ -42,10 +42,9 @@ public struct SequentialProjector: Sendable {
             let n = fresh ? steps * firstStepFactor : steps
             if fresh {
                 state = optimizer.freshState()
-            } else {
-                // Keep latents and noise; restart the optimiser's moments for the new target.
-                state = optimizer.makeState(latents: state!.latents, noise: state!.noise)
             }
+            // A warm frame keeps latents, noise and Adam's moments: the step sizes stay those that
+            // suited the previous frame instead of restarting at full lr in every coordinate.
             let previous = state!.latents
             let schedule = ProjectorSchedule(steps: n)
             let rows = Float(previous.shape[1])
