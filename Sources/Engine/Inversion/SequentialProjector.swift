@@ -1,3 +1,5 @@
+import Foundation
+
 /// `sequential`: frame t starts from frame t-1's latent and noise and adds the latent-distance loss
 /// lambda * ||w_t - w_{t-1}||^2 / w_std^2 (averaged over the latent's rows), with far fewer steps
 /// per frame. At a scene's first frame it starts afresh from w_avg with `firstStepFactor` times the
@@ -9,8 +11,8 @@ public struct SequentialProjector: Sendable {
     /// A scene's first frame gets this many times `steps`.
     public var firstStepFactor = 10
     public var lambda: Float = 0.01
-    /// Constant learning rate of warm-started frames (they start close; the projector's 0.1 overshoots).
-    public var warmLearningRate: Float = 0.01
+    /// Initial learning rate of warm-started frames (they start close; the projector's 0.1 overshoots).
+    public var warmLearningRate: Float = 0.03
 
     public init(settings: InversionSettings, steps: Int) {
         self.settings = settings
@@ -65,7 +67,9 @@ public struct SequentialProjector: Sendable {
                 losses[0] += lambda * sum / (wStd2 * rows)
             }
             for s in 0..<n {
-                let (lr, wNoise) = fresh ? schedule.at(s, wStd: statistics.wStd) : (warmLearningRate, 0)
+                // Warm frames: a cosine decay from warmLearningRate (no ramp-up: they start close).
+                let warm = warmLearningRate * Float(0.5 + 0.5 * cos(Double.pi * Double(s) / Double(n)))
+                let (lr, wNoise) = fresh ? schedule.at(s, wStd: statistics.wStd) : (warm, 0)
                 let (losses, image) = optimizer.iterate(&state!, targets: target, lr: lr, wNoiseScale: wNoise, extra: distance)
                 history.append(losses[0])
                 if let observer {
