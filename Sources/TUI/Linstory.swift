@@ -5,6 +5,6 @@ struct Linstory: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "linstory",
         abstract: "Project movies into a StyleGAN2 generator's latent space and inspect the result.",
-        subcommands: [InfoCommand.self, GenerateCommand.self, InvertCommand.self, CompareCommand.self, InterpolateCommand.self, BenchCommand.self, ConvertCommand.self]
+        subcommands: [InfoCommand.self, GenerateCommand.self, InvertCommand.self, CompareCommand.self, InterpolateCommand.self, BenchCommand.self, ConvertCommand.self, DetectCommand.self]
     )
 }

@@ -15,6 +15,9 @@ struct BlendFit {
     /// The change from P (carried along A's motion to Q's time) to Q: summed mean absolute
     /// difference of the coarse planes, the units of the detector threshold.
     var change: Float
+    /// `MotionSearch.unexplainedByExposure` from P carried to Q's time to Q: near 0 when Q is P
+    /// re-lit (a light dimming), not a new picture.
+    var unexplainedByExposure: Float
 
     /// - Parameters:
     ///   - frames: P, the frames between, Q.
@@ -40,6 +43,8 @@ struct BlendFit {
         // for a pan (one shot moving) one of the two comes out near zero.
         let change = min(meanAbsolute(aAtQ, qInside), meanAbsolute(pInside, bAtP)) / Float(region.count)
         guard change >= minChange else { return nil }
+        var exposure = MotionSearch.ExposureSums()
+        for i in 0..<region.count { exposure.add(aAtQ[i], qInside[i]) }
 
         let m = frames.count - 2
         var alphas = [Float](repeating: 0, count: m)
@@ -63,7 +68,7 @@ struct BlendFit {
             alphas[k] = alpha
             worst = max(worst, residual)
         }
-        return BlendFit(alphas: alphas, worstResidual: worst, change: change)
+        return BlendFit(alphas: alphas, worstResidual: worst, change: change, unexplainedByExposure: exposure.unexplained)
     }
 
     private static func meanAbsolute(_ a: [Float], _ b: [Float]) -> Float {

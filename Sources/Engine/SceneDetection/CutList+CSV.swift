@@ -52,7 +52,12 @@ extension CutList {
             lastEnd = e
             if rate == nil, let i = endSeconds, i < row.count, let t = Double(row[i]), t > 0 { rate = Double(e) / t }
         }
-        guard let rate else { throw LinstoryError(file: path, "scene list gives no frame rate and none was given") }
+        guard var rate else { throw LinstoryError(file: path, "scene list gives no frame rate and none was given") }
+        // Times are written to the millisecond, so a rate read from them is only close: snap it to
+        // the usual rates it is close to (25, 30000/1001...).
+        if fps == nil, let usual = [23.976, 24, 25, 29.97, 30, 48, 50, 59.94, 60].first(where: { abs($0 - rate) < 0.01 }) {
+            rate = usual == 23.976 ? 24000.0 / 1001 : usual == 29.97 ? 30000.0 / 1001 : usual == 59.94 ? 60000.0 / 1001 : usual
+        }
         let cuts = starts.dropFirst().map { SceneCut(frame: $0, fps: rate) }
         return CutList(frames: frames ?? lastEnd, fps: rate, cuts: cuts)
     }

@@ -46,7 +46,8 @@ public struct CutList: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - fps, frames: the video's, when known. A CSV records its frame rate only as rounded times,
-    ///     so the video's rate is preferred; a JSON file without `frames`/`fps` takes these.
+    ///     so the video's rate is preferred; a JSON file without `frames`/`fps` takes these. A list
+    ///     that records a different frame count or rate was made for another video: an error.
     public static func read(path: String, fps: Double? = nil, frames: Int? = nil) throws -> CutList {
         let bytes = try AtomicFile.read(path)
         let text = String(decoding: bytes, as: UTF8.self)
@@ -54,7 +55,13 @@ public struct CutList: Sendable, Equatable {
         if text.drop(while: { $0.isWhitespace }).first == "{" {
             list = try parseJSON(text, path: path, fps: fps, frames: frames)
         } else {
-            list = try parseCSV(text, path: path, fps: fps, frames: frames)
+            list = try parseCSV(text, path: path, fps: fps, frames: nil)
+        }
+        if let frames, list.frames != frames {
+            throw LinstoryError(file: path, "the cut list is for a video of \(list.frames) frames, this one has \(frames)")
+        }
+        if let fps, abs(list.fps - fps) > 1e-3 * fps {
+            throw LinstoryError(file: path, "the cut list is for a video at \(String(format: "%g", list.fps)) fps, this one is at \(String(format: "%g", fps))")
         }
         return try list.validated(path: path)
     }

@@ -15,18 +15,25 @@ enum MotionSearch {
 
     static func match(_ a: AnalysisFrame, _ b: AnalysisFrame, radius: Int = 2) -> Match {
         let side = 2 * radius + 1
-        var costs = [Float](repeating: 0, count: side * side)
-        var best = (cost: Float.infinity, dx: 0, dy: 0)
+        var costs = [Float](repeating: .infinity, count: side * side)
+        // No shift first: for most frames it wins, and every other shift can then stop as soon as
+        // its partial sum shows it cannot (costs of losing shifts are left as infinity).
+        var best = (cost: difference(a, b, dx: 0, dy: 0), dx: 0, dy: 0)
+        costs[radius * side + radius] = best.cost
         for dy in -radius...radius {
-            for dx in -radius...radius {
-                let cost = difference(a, b, dx: dx, dy: dy)
-                costs[(dy + radius) * side + (dx + radius)] = cost
+            for dx in -radius...radius where dx != 0 || dy != 0 {
                 // A tiny preference for small shifts settles ties (flat frames match at any shift).
-                let biased = cost + 0.01 * Float(abs(dx) + abs(dy))
-                if biased < best.cost { best = (biased, dx, dy) }
+                let penalty = 0.01 * Float(abs(dx) + abs(dy))
+                let cost = difference(a, b, dx: dx, dy: dy, giveUpAbove: best.cost - penalty)
+                costs[(dy + radius) * side + (dx + radius)] = cost
+                if cost + penalty < best.cost { best = (cost + penalty, dx, dy) }
             }
         }
-        func cost(_ dx: Int, _ dy: Int) -> Float { costs[(dy + radius) * side + (dx + radius)] }
+        func cost(_ dx: Int, _ dy: Int) -> Float {
+            let i = (dy + radius) * side + (dx + radius)
+            if costs[i] == .infinity { costs[i] = difference(a, b, dx: dx, dy: dy) }
+            return costs[i]
+        }
         let centre = cost(best.dx, best.dy)
         // A parabola through the best cost and its two neighbours places the minimum between pixels.
         func refine(_ left: Float?, _ right: Float?) -> Float {
@@ -40,26 +47,31 @@ enum MotionSearch {
         return Match(difference: centre, shift: SIMD2(Float(best.dx) + fx, Float(best.dy) + fy))
     }
 
-    /// Summed mean |a(x, y) - b(x + dx, y + dy)| over the overlap, Y + Cb + Cr.
-    static func difference(_ a: AnalysisFrame, _ b: AnalysisFrame, dx: Int, dy: Int) -> Float {
+    /// Summed mean |a(x, y) - b(x + dx, y + dy)| over the overlap, Y + Cb + Cr; infinity as soon as
+    /// the sum is sure to exceed `giveUpAbove`.
+    static func difference(_ a: AnalysisFrame, _ b: AnalysisFrame, dx: Int, dy: Int, giveUpAbove limit: Float = .infinity) -> Float {
         let w = a.width, h = a.height, n = w * h
         let x0 = max(0, -dx), x1 = min(w, w - dx)
         let y0 = max(0, -dy), y1 = min(h, h - dy)
         guard x0 < x1 && y0 < y1 else { return .infinity }
+        let area = Float((x1 - x0) * (y1 - y0))
+        let budget = limit * area
         var total: Float = 0
         a.planes.withUnsafeBufferPointer { pa in
             b.planes.withUnsafeBufferPointer { pb in
-                for c in 0..<3 {
-                    for y in y0..<y1 {
+                // Row by row across the three planes, so that a losing shift is caught early.
+                for y in y0..<y1 {
+                    for c in 0..<3 {
                         let ra = c * n + y * w, rb = c * n + (y + dy) * w + dx
                         var row: Float = 0
                         for x in x0..<x1 { row += abs(pa[ra + x] - pb[rb + x]) }
                         total += row
                     }
+                    if total > budget { total = .infinity; return }
                 }
             }
         }
-        return total / Float((x1 - x0) * (y1 - y0))
+        return total / area
     }
 
     /// Summed mean absolute difference of the coarse planes, no shift: the raw change between two
@@ -72,5 +84,47 @@ enum MotionSearch {
             }
         }
         return total / Float(a.coarseWidth * a.coarseHeight)
+    }
+
+    /// How much of the luma change from `a` to `b` (shifted by dx, dy) a change of brightness and
+    /// contrast cannot explain: the residual of the best fit b = gain * a + offset, relative to the
+    /// change itself (both RMS). Near 0 when `b` is `a` re-lit (a light dimmed or switched on, an
+    /// exposure change), near 1 or above for a different picture.
+    static func unexplainedByExposure(_ a: AnalysisFrame, _ b: AnalysisFrame, dx: Int = 0, dy: Int = 0) -> Float {
+        let w = a.width, h = a.height
+        let x0 = max(0, -dx), x1 = min(w, w - dx)
+        let y0 = max(0, -dy), y1 = min(h, h - dy)
+        guard x0 < x1 && y0 < y1 else { return 1 }
+        var sums = ExposureSums()
+        a.planes.withUnsafeBufferPointer { pa in
+            b.planes.withUnsafeBufferPointer { pb in
+                for y in y0..<y1 {
+                    let ra = y * w, rb = (y + dy) * w + dx
+                    for x in x0..<x1 { sums.add(pa[ra + x], pb[rb + x]) }
+                }
+            }
+        }
+        return sums.unexplained
+    }
+
+    /// Running sums for fitting b = gain * a + offset by least squares.
+    struct ExposureSums {
+        var n: Float = 0, sa: Float = 0, sb: Float = 0, saa: Float = 0, sbb: Float = 0, sab: Float = 0
+
+        @inline(__always)
+        mutating func add(_ a: Float, _ b: Float) {
+            n += 1; sa += a; sb += b; saa += a * a; sbb += b * b; sab += a * b
+        }
+
+        var unexplained: Float {
+            guard n > 0 else { return 1 }
+            let va = saa - sa * sa / n, vb = sbb - sb * sb / n, cov = sab - sa * sb / n
+            // Residual sum of squares of the regression of b on a.
+            let residual = va > 1e-6 ? max(vb - cov * cov / va, 0) : max(vb, 0)
+            // Sum of squares of the change b - a itself.
+            let change = max(saa + sbb - 2 * sab, 0)
+            guard change > 1e-6 else { return 0 }
+            return (residual / change).squareRoot()
+        }
     }
 }

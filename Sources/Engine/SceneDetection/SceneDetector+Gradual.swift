@@ -9,34 +9,61 @@ extension SceneDetector {
             if flat[p] && flat[q] { continue }
             let start = frame(p)
             // Cheap tests first. The ends must differ as much as a cut's frames do...
-            guard MotionSearch.coarseDifference(start, end) >= threshold else { continue }
+            let change = MotionSearch.coarseDifference(start, end)
+            guard change >= threshold else { continue }
+            // ...the window must not merely hold, with clean frames on both sides, a transition
+            // already found (it would find the same one again; most windows near a transition are
+            // such, and skipping them is most of the speed)...
+            if clusters.contains(where: { $0.candidates.contains { c in p < c.first - 1 && q > c.last + 1 && change <= 1.15 * c.score } }) {
+                continue
+            }
             // ...each end must be a clean frame of its shot, not itself the far side of a jump...
             if curve[p] >= threshold || (q + 1 < n && curve[q + 1] >= threshold) { continue }
             // ...and no single step inside may carry half the change (that is a hard cut).
             var largest: Float = 0
             for u in (p + 1)...q { largest = max(largest, curve[u]) }
-            guard largest < max(0.5 * MotionSearch.coarseDifference(start, end), threshold) else { continue }
+            guard largest < max(0.5 * change, threshold) else { continue }
 
             let frames = (p...q).map { frame($0) }
             guard let fit = BlendFit.fit(frames, motionA: motion(before: p), motionB: motion(after: q),
                                          minChange: threshold, maxResidual: maxResidual),
                   let mixed = mixedFrames(fit.alphas, p: p) else { continue }
             addCandidate(BlendCandidate(p: p, q: q, first: mixed.lowerBound, last: mixed.upperBound,
-                                        score: fit.change, before: start, after: end))
+                                        score: fit.change, exposure: fit.unexplainedByExposure, before: start, after: end))
         }
     }
 
     /// The frames a blend's alphas call mixed, if the alphas rise like a transition's: from about 0
     /// to about 1, never falling back, never jumping more than half the way in one frame.
+    ///
+    /// The ends are where a line through the clearly mixed frames (alpha 0.1 to 0.9) reaches 0 and
+    /// 1, not where alpha passes a fixed level: in a two-second dissolve the first frames are only 2%
+    /// mixed, below any level that noise would not also pass.
     private func mixedFrames(_ alphas: [Float], p: Int) -> ClosedRange<Int>? {
         var previous: Float = 0
         for a in alphas + [1] {
             if a < -0.15 || a > 1.15 || a < previous - 0.1 || a - previous > 0.5 { return nil }
             previous = max(previous, a)
         }
-        guard let first = alphas.firstIndex(where: { $0 > 0.05 }),
-              let last = alphas.lastIndex(where: { $0 < 0.95 }),
-              last > first else { return nil }
+        let core = alphas.indices.filter { alphas[$0] >= 0.1 && alphas[$0] <= 0.9 }
+        var first: Int, last: Int
+        if core.count >= 2 {
+            let n = Float(core.count)
+            let mk = core.reduce(0) { $0 + Float($1) } / n
+            let ma = core.reduce(0) { $0 + alphas[$1] } / n
+            var sxy: Float = 0, sxx: Float = 0
+            for k in core { sxy += (Float(k) - mk) * (alphas[k] - ma); sxx += (Float(k) - mk) * (Float(k) - mk) }
+            guard sxx > 0, sxy > 0 else { return nil }
+            let slope = sxy / sxx
+            let zero = mk - ma / slope, one = mk + (1 - ma) / slope
+            first = max(Int(zero.rounded()) + 1, 0)
+            last = min(Int(one.rounded()) - 1, alphas.count - 1)
+        } else {
+            guard let f = alphas.firstIndex(where: { $0 > 0.05 }), let l = alphas.lastIndex(where: { $0 < 0.95 }) else { return nil }
+            first = f
+            last = l
+        }
+        guard last > first else { return nil }
         return (p + 1 + first)...(p + 1 + last)
     }
 
@@ -73,8 +100,15 @@ extension SceneDetector {
         clusters.append(merged)
     }
 
-    /// Clusters no later window can reach give up their best candidates: the largest change first,
-    /// then any other that does not overlap a chosen one (a fade out and the fade in after it).
+    /// Clusters no later window can reach become events. Candidates whose mixed frames overlap
+    /// describe one transition, seen through different windows: their union is its span (a window
+    /// that starts inside a dissolve sees only its end), their largest change its score. Candidates
+    /// that do not overlap are separate transitions (a fade out, black, a fade in).
+    ///
+    /// A transition between two pictures (not a fade to a flat one) that some window explains as a
+    /// change of brightness and contrast is a light dimming or an exposure change: no cut. Between
+    /// different shots the part no exposure change explains is 0.35 or more (it cannot pass about 0.7,
+    /// see `MotionSearch.unexplainedByExposure`); re-lit footage stays near 0.2 even with motion.
     mutating func closeClusters(final: Bool) {
         let reach = nextWindowEnd - maxWindow - 1
         var closing: [BlendCluster] = []
@@ -84,15 +118,21 @@ extension SceneDetector {
             return true
         }
         for cluster in closing {
-            let ranked = cluster.candidates.sorted {
-                $0.score != $1.score ? $0.score > $1.score : ($0.last - $0.first) < ($1.last - $1.first)
+            var groups: [BlendCandidate] = []
+            for c in cluster.candidates.sorted(by: { $0.first < $1.first }) {
+                if var g = groups.last, c.first <= g.last + 1 {
+                    if c.score > g.score { (g.score, g.before, g.after) = (c.score, c.before, c.after) }
+                    g.exposure = min(g.exposure, c.exposure)
+                    g.first = min(g.first, c.first)
+                    g.last = max(g.last, c.last)
+                    groups[groups.count - 1] = g
+                } else {
+                    groups.append(c)
+                }
             }
-            var chosen: [BlendCandidate] = []
-            for c in ranked where !chosen.contains(where: { c.first <= $0.last + 1 && $0.first <= c.last + 1 }) {
-                chosen.append(c)
-            }
-            for c in chosen {
-                add(TransitionEvent(shape: .ramp, first: c.first, last: c.last, score: c.score, before: c.before, after: c.after))
+            for g in groups {
+                if g.exposure < relitLimit && !flat[g.first - 1] && !(g.last + 1 < curve.count && flat[g.last + 1]) { continue }
+                add(TransitionEvent(shape: .ramp, first: g.first, last: g.last, score: g.score, before: g.before, after: g.after))
             }
         }
     }

@@ -21,6 +21,11 @@ extension SceneDetector {
         for j in 1...flashFrames where c - 1 - j >= 0 {
             if MotionSearch.match(new, frame(c - 1 - j)).difference < similar { return }
         }
+        // A light switched on: the new frame is the old one brighter. Real cuts leave a third or more
+        // of the change unexplained by exposure; a re-lit frame, a few percent. (A cut to or from a
+        // flat frame is exposure-explained too, and is a real boundary: fades are built from them.)
+        let shift = shifts[c]
+        if !old.isFlat && !new.isFlat && MotionSearch.unexplainedByExposure(old, new, dx: Int(shift.x.rounded()), dy: Int(shift.y.rounded())) < 0.15 { return }
         add(TransitionEvent(shape: .step, first: c, last: c, score: d, before: old, after: new))
     }
 

@@ -23,13 +23,23 @@ extension SceneDetector {
             }
             chain = TransitionChain(events: [event])
         }
-        if let open = chain, let last = open.events.last {
+        if var open = chain, let last = open.events.last {
             let after = last.frameAfter
+            // The first picture after the flat run, scanning on from where the last call stopped
+            // (a long black stretch is scanned once, not once per frame).
+            var picture: Int?
+            var x = max(after, open.scanned)
+            while x < curve.count {
+                if !flat[x] { picture = x; break }
+                x += 1
+            }
+            open.scanned = x
+            chain = open
             if !flat[after] {
                 // Nothing can chain onto a boundary that ends in a picture.
                 close(open, final: final)
                 chain = nil
-            } else if let picture = (after..<curve.count).first(where: { !flat[$0] }), picture <= limit {
+            } else if let picture, picture <= limit {
                 // The flat run has ended and every event that could start inside it is known.
                 close(open, final: final)
                 chain = nil

@@ -39,6 +39,8 @@ public struct SceneDetector: Sendable {
     let windowDelay = 4
     /// How much of a residual a blend may leave (relative to the change it explains).
     let maxResidual: Float = 0.2
+    /// Below this, a gradual change is taken for re-lighting (see `closeClusters`).
+    let relitLimit: Float = 0.3
 
     // Per-frame state, kept for the whole video (a few bytes a frame).
     var shifts: [SIMD2<Float>] = []

@@ -26,6 +26,8 @@ struct BlendCandidate: Sendable {
     var first: Int
     var last: Int
     var score: Float
+    /// The part of the change from P to Q that a change of exposure cannot explain.
+    var exposure: Float
     var before: AnalysisFrame
     var after: AnalysisFrame
 }
@@ -41,4 +43,6 @@ struct BlendCluster: Sendable {
 /// Events chained through flat frames into one transition (a fade out, black, a fade in).
 struct TransitionChain: Sendable {
     var events: [TransitionEvent]
+    /// Frames before this are known to be flat (or to be the picture that ends the chain's run).
+    var scanned = 0
 }

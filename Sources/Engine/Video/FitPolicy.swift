@@ -19,6 +19,14 @@ public enum FitPolicy: String, Sendable, CaseIterable {
         public var offsetX: Int
         public var offsetY: Int
 
+        public init(crop: (x: Int, y: Int, width: Int, height: Int), scaledWidth: Int, scaledHeight: Int, offsetX: Int, offsetY: Int) {
+            self.crop = crop
+            self.scaledWidth = scaledWidth
+            self.scaledHeight = scaledHeight
+            self.offsetX = offsetX
+            self.offsetY = offsetY
+        }
+
         public static func == (a: Layout, b: Layout) -> Bool {
             a.crop == b.crop && a.scaledWidth == b.scaledWidth && a.scaledHeight == b.scaledHeight
                 && a.offsetX == b.offsetX && a.offsetY == b.offsetY

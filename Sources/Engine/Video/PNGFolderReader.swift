@@ -80,7 +80,7 @@ public final class PNGFolderReader: FrameSource {
     }
 
     /// Compares runs of ASCII digits by value and everything else byte by byte (UTF-8).
-    static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    public static func naturalOrder(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         func digit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
         var i = 0, j = 0

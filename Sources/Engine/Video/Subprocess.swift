@@ -170,16 +170,24 @@ final class Subprocess {
 }
 
 extension Subprocess.Exit {
-    /// The most useful line of stderr for a one-line error: the last non-empty one, without ffmpeg's
-    /// "[h264 @ 0x55...] " component prefix or a leading "path: ".
+    /// The most useful part of stderr for a one-line error: the last message, without ffmpeg's
+    /// "[h264 @ 0x55...] " component prefix or a leading "path: ". When that is only the generic
+    /// "Invalid data found when processing input", the message before it says why ("moov atom not
+    /// found") and is put first.
     func lastMessage(strippingPath path: String) -> String? {
-        let lines = stderr.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard var line = lines.last(where: { !$0.isEmpty }) else { return nil }
-        if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
-            line = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        let messages: [String] = stderr.split(whereSeparator: \.isNewline).compactMap { raw in
+            var line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
+                line = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+            }
+            if line.hasPrefix(path + ": ") { line = String(line.dropFirst(path.count + 2)) }
+            return line.isEmpty ? nil : line
         }
-        if line.hasPrefix(path + ": ") { line = String(line.dropFirst(path.count + 2)) }
-        return line.isEmpty ? nil : line
+        guard let last = messages.last else { return nil }
+        if last.hasPrefix("Invalid data found"), let cause = messages.last(where: { $0 != last }) {
+            return "\(cause); \(last)"
+        }
+        return last
     }
 }
 

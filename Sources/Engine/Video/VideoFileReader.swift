@@ -23,7 +23,12 @@ public final class VideoFileReader: FrameSource {
     /// - Parameters:
     ///   - tools: where ffmpeg and ffprobe are; found on the PATH by default.
     ///   - stallTimeout: seconds without a byte from ffmpeg before it is declared stalled and killed.
-    public init(path: String, scaling: FrameScaling = .original, tools: FFmpegTools? = nil, stallTimeout: Double = 60) throws {
+    ///   - forAnalysis: decode faster by skipping the in-loop deblocking filter (H.264, HEVC and
+    ///     others that have one): about 15% less decoding time, at the cost of slightly blockier
+    ///     pictures that drift until the next keyframe. Right for scene detection, which shrinks
+    ///     frames to 64 pixels anyway; wrong for frames a model should reproduce.
+    public init(path: String, scaling: FrameScaling = .original, tools: FFmpegTools? = nil, stallTimeout: Double = 60,
+                forAnalysis: Bool = false) throws {
         self.path = path
         self.stallTimeout = stallTimeout
         var isFolder: ObjCBool = false
@@ -45,6 +50,7 @@ public final class VideoFileReader: FrameSource {
         }
         let arguments = [
             "-nostdin", "-hide_banner", "-loglevel", "error",
+        ] + (forAnalysis ? ["-skip_loop_filter", "all"] : []) + [
             "-i", path,
             "-map", "0:v:0", "-an", "-sn", "-dn",
             "-vf", scaling.ffmpegFilter(width: stream.width, height: stream.height),
