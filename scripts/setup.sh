@@ -10,6 +10,14 @@ packages=(
   libncurses-dev         # ncursesw for the terminal UI
   ffmpeg                 # video in and out, as a subprocess
   pkg-config
+  # UI tests (../shared/terminal-testing.md): ImageMagick decodes sixel and compares screenshots,
+  # tmux drives the UI as text, xterm in VT340 mode under Xvfb shows sixel, xdotool types into it.
+  imagemagick
+  tmux
+  xvfb
+  xterm
+  xdotool
+  fonts-dejavu-core
 )
 
 missing=()

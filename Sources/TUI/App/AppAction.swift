@@ -1,0 +1,30 @@
+/// What a key means, once decoded for the current mode: `KeyMap` turns keys into actions,
+/// `AppUpdate` applies actions to the state.
+public enum AppAction: Equatable, Sendable {
+    case moveFrame(Int)
+    case moveScene(Int)
+    case firstFrame, lastFrame
+    case moveWithinPane(Int)
+    case nextPane, previousPane
+    case focus(Pane)
+    case toggleHelp, closeOverlay
+    case scrollHelp(Int)
+    case resize(Size)
+    case quit
+    case clickTimeline(column: Int)
+    case clickSlider(column: Int)
+    // Cuts
+    case toggleCut
+    case moveCut(Int)
+    case rerun
+    // Engine and session
+    case chooseMethod, togglePause, export, save
+    // Interpolation
+    case toggleInterpolation
+    case scrub(Int)
+    case changeStep(Int)
+    case togglePlay
+    case pinStart, pinEnd, unpin
+    /// Time passed (seconds), for playing the interpolation.
+    case tick(Double)
+}

@@ -1,0 +1,4 @@
+/// Where a line of text sits in the space given to it.
+public enum TextAlignment: Sendable {
+    case left, center, right
+}

@@ -1,0 +1,94 @@
+import Testing
+import TUI
+
+@Suite("Widgets: slider, status bar, progress bar, heat row, help")
+struct WidgetTests {
+    func draw(_ size: Size, _ body: (inout CellGrid) -> Void) -> CellGrid {
+        var grid = CellGrid(size: size)
+        body(&grid)
+        return grid
+    }
+
+    @Test func sliderInsideTheRange() {
+        let g = draw(Size(width: 60, height: 2)) { Slider(value: 0.5).render(into: &$0, rect: $0.bounds) }
+        #expect(g.text == """
+            t  ┄┄┄┄┄├─────────●────────┤┄┄┄┄┄  t = 0.50
+                    0                  1
+            """)
+    }
+
+    @Test func sliderExtrapolatesPastTheEnds() {
+        let slider = Slider(value: 1.8)
+        #expect(slider.isExtrapolating)
+        #expect(slider.shownRange == -0.25...1.8)
+        let g = draw(Size(width: 60, height: 2)) { slider.render(into: &$0, rect: $0.bounds) }
+        #expect(g.rowText(0) == "t  ┄┄┄┄├─────────────┤┄┄┄┄┄┄┄┄┄┄●  t = 1.80 (extrapolating)")
+        let below = draw(Size(width: 60, height: 1)) { Slider(value: -1, glyphs: .ascii).render(into: &$0, rect: $0.bounds) }
+        #expect(below.rowText(0) == "t  O............|------------|...  t = -1.00 (extrapolating)")
+        // A click maps back to a value on the shown track.
+        let track = slider.trackRect(in: Rect(x: 0, y: 0, width: 60, height: 2))
+        #expect(abs(slider.value(atColumn: track.width - 1, trackWidth: track.width) - 1.8) < 1e-9)
+    }
+
+    @Test func statusBarDropsHintsThatDoNotFitAndShowsTheMessage() {
+        let hints = [KeyHint("q", "quit"), KeyHint("?", "help"), KeyHint("Tab", "pane")]
+        let g = draw(Size(width: 30, height: 1)) { StatusBar(hints: hints, message: "saved").render(into: &$0, rect: $0.bounds) }
+        #expect(g.rowText(0) == " q quit  ? help         saved")
+        #expect(g[1, 0].attributes.contains(.bold))
+    }
+
+    @Test func progressBarLine() {
+        let bar = ProgressMeter(completed: 45, total: 100, rate: 12.5, unit: "it")
+        #expect(bar.eta == 4.4)
+        // 23 cells of bar: 45% is 82.8 eighths, drawn as 10 full cells and a quarter.
+        #expect(bar.line(width: 50) == "[██████████▎            ] 45%  12.5 it/s  ETA 0:04")
+        #expect(ProgressMeter(completed: 1, total: 4, glyphs: .ascii).line(width: 30) == "[###          ] 25%  ETA --:--")
+        #expect(NumberText.duration(3725) == "1:02:05")
+        #expect(NumberText.compact(0.000123) == "1.23e-04")
+        #expect(NumberText.compact(12.345) == "12.3")
+        #expect(NumberText.compact(-0.5) == "-0.5")
+    }
+
+    @Test func heatRowTakesEachCellsWorstFrame() {
+        let values: [Double] = [0, 0, 1, 0, .nan, .nan]
+        let g = draw(Size(width: 3, height: 1)) { HeatRow(values: values, colorLevel: .truecolor).render(into: &$0, rect: $0.bounds) }
+        #expect(g[0, 0].background == .rgb(40, 40, 120))   // the ramp's low end
+        #expect(g[1, 0].background == .rgb(220, 50, 40))   // frame 2's 1 wins over frame 3's 0
+        #expect(g[2, 0].character == "·")                   // no data
+        let mono = draw(Size(width: 3, height: 1)) { HeatRow(values: values, colorLevel: .monochrome, glyphs: .ascii).render(into: &$0, rect: $0.bounds) }
+        #expect(mono.rowText(0) == ".#.")
+    }
+
+    @Test func helpOverlayScrollsWhenShort() {
+        let help = HelpOverlay(sections: [.init("A", [KeyHint("x", "one"), KeyHint("yy", "two")]), .init("B", [KeyHint("z", "three")])])
+        let tall = draw(Size(width: 30, height: 12)) { help.render(into: &$0, rect: $0.bounds) }
+        #expect(tall.text == """
+
+               ┌─ Keys ───────────────┐
+               │ A                    │
+               │   x   one            │
+               │   yy  two            │
+               │                      │
+               │ B                    │
+               │   z   three          │
+               │                      │
+               │ ? or Esc closes this │
+               └──────────────────────┘
+
+            """)
+        let short = HelpOverlay(sections: help.sections, scroll: 2)
+        // Eight rows leave four for the six lines: two can scroll off.
+        #expect(short.maxScroll(in: Rect(x: 0, y: 0, width: 50, height: 8)) == 2)
+        let g = draw(Size(width: 50, height: 8)) { short.render(into: &$0, rect: $0.bounds) }
+        #expect(g.text == """
+              ┌─ Keys ────────────────────────────────────┐
+              │   yy  two                                 │
+              │                                           │
+              │ B                                         │
+              │   z   three                               │
+              │                                           │
+              │ lines 3-6 of 6 · j k scroll · ? Esc close │
+              └───────────────────────────────────────────┘
+            """)
+    }
+}
