@@ -6,6 +6,9 @@ public struct ClipInversion: Sendable {
     public var method: InversionMethod
     public var budget: Int
     public var settings: InversionSettings
+    /// `sequential`'s steps per warm frame; derived from the budget over these targets when nil
+    /// (a caller running a clip scene by scene derives it once for the whole clip).
+    public var sequentialSteps: Int?
 
     public init(method: InversionMethod, budget: Int, settings: InversionSettings) {
         self.method = method
@@ -23,10 +26,12 @@ public struct ClipInversion: Sendable {
     }
 
     /// targets [F, C, R, R] for clip frames `first ..< first + F` (`first` only labels progress);
-    /// `scenes` covers the targets, numbered from 0 like them.
+    /// `scenes` covers the targets, numbered from 0 like them. `warmStart` is the frame just before
+    /// the targets (sequential continues from it; a leading transition frame starts from it).
+    /// `sink` hears of every frame as it finishes (indices into the targets).
     public func run(
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, targets: Tensor, first: Int = 0,
-        scenes: SceneList, observer: InversionObserver? = nil
+        scenes: SceneList, warmStart: FrameInversion? = nil, observer: InversionObserver? = nil, sink: FinishedFrames? = nil
     ) throws -> Result {
         let start = Date()
         let count = targets.shape[0]
@@ -38,27 +43,23 @@ public struct ClipInversion: Sendable {
         switch method {
         case .naive, .smooth:
             frames = try NaiveProjector(settings: settings, steps: budget).run(
-                generator: generator, statistics: statistics, loss: loss, targets: targets, frameIndices: indices, observer: observer)
+                generator: generator, statistics: statistics, loss: loss, targets: targets, frameIndices: indices, observer: observer,
+                sink: sink)
             if method == .smooth {
-                let smoothed = LatentSmoothing.smooth(frames.map(\.ws), scenes: local.map(\.clean))
-                // Re-render to report the smoothed latents' own losses.
+                frames = LatentSmoothing.smooth(frames, scenes: local.map(\.clean))
+                // Report the smoothed latents' own losses.
                 let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
-                for i in frames.indices {
-                    frames[i].ws = smoothed[i]
-                    let r = step.run(
-                        ws: smoothed[i].reshaped([1] + smoothed[i].shape), noise: frames[i].noise?.map { $0.reshaped([1] + $0.shape) },
-                        targets: targets.slice(i..<(i + 1)), wantGradients: false)
-                    frames[i].finalLoss = r.losses[0]
-                }
+                for i in frames.indices { frames[i].finalLoss = step.loss(of: frames[i], target: targets.slice(i..<(i + 1))) }
             }
         case .sequential:
             let starts = Set(local.map { $0.clean.isEmpty ? $0.frames.lowerBound : $0.clean.lowerBound })
             var seq = SequentialProjector(settings: settings, steps: 1)
-            seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts.count, firstStepFactor: seq.firstStepFactor)
+            seq.steps = sequentialSteps
+                ?? SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts.count, firstStepFactor: seq.firstStepFactor)
             notes.append("sequential: \(seq.steps) steps per frame, \(seq.steps * seq.firstStepFactor) at each of \(starts.count) scene starts")
             frames = try seq.run(
                 generator: generator, statistics: statistics, loss: loss, targets: targets, sceneStarts: starts,
-                frameIndices: indices, observer: observer)
+                warmStart: warmStart, frameIndices: indices, observer: observer, sink: sink)
         case .scene:
             var byFrame = [FrameInversion?](repeating: nil, count: count)
             for scene in local where !scene.clean.isEmpty {
@@ -66,6 +67,7 @@ public struct ClipInversion: Sendable {
                     generator: generator, statistics: statistics, loss: loss, targets: targets.slice(scene.clean),
                     frameIndices: Array(scene.clean).map { $0 + first }, observer: observer)
                 for (k, f) in r.frames.enumerated() { byFrame[scene.clean.lowerBound + k] = f }
+                try sink?(Array(scene.clean), r.frames)
                 segments.append(r.segments.map { seg in
                     var s = seg
                     s.range = (seg.range.lowerBound + scene.clean.lowerBound + first)..<(seg.range.upperBound + scene.clean.lowerBound + first)
@@ -82,24 +84,14 @@ public struct ClipInversion: Sendable {
                     statistics: statistics)
                 let schedule = ProjectorSchedule(steps: budget)
                 for f in loose {
-                    var state = optimizer.freshState()
-                    if f > 0, let previous = byFrame[f - 1] {
-                        let rows = settings.space.rows(numWs: generator.config.numWs)
-                        let latents = previous.ws.slice(0..<rows).reshaped([1, rows, generator.config.wDim])
-                        state = optimizer.makeState(latents: latents, noise: previous.noise.map { $0.map { $0.reshaped([1] + $0.shape) } } ?? state.noise)
-                    }
+                    let before = f > 0 ? byFrame[f - 1] : warmStart
+                    var state = before.map { optimizer.makeState(frame: $0, space: settings.space) } ?? optimizer.freshState()
                     let target = targets.slice(f..<(f + 1))
-                    var history: [Float] = []
-                    for s in 0..<budget {
-                        let (lr, wNoise) = schedule.at(s, wStd: statistics.wStd)
-                        let (losses, image) = optimizer.iterate(&state, targets: target, lr: lr, wNoiseScale: wNoise)
-                        history.append(losses[0])
-                        if let observer, !observer(InversionProgress(frames: [f + first], step: s + 1, steps: budget, losses: losses, preview: settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image : nil)) {
-                            throw InversionCancelled()
-                        }
-                    }
-                    let final = optimizer.evaluate(state, targets: target).losses[0]
-                    byFrame[f] = optimizer.frameResult(state, index: 0, history: history, finalLoss: final, evaluations: budget)
+                    let histories = try optimizer.optimize(
+                        &state, targets: target, steps: budget, frames: [f + first], schedule: { schedule.at($0, wStd: statistics.wStd) },
+                        observer: observer)
+                    byFrame[f] = optimizer.finish(state, targets: target, histories: histories, evaluations: budget)[0]
+                    try sink?([f], [byFrame[f]!])
                 }
             }
             frames = byFrame.map { $0! }

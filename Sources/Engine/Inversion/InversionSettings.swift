@@ -52,5 +52,9 @@ public struct InversionProgress: Sendable {
 /// Called after every step; return false to stop (cancel) as soon as possible.
 public typealias InversionObserver = @Sendable (InversionProgress) -> Bool
 
+/// Told about frames as they finish (indices into the run's targets), so a caller can save each
+/// one at once: an interrupted run then loses at most the frames in flight.
+public typealias FinishedFrames = (_ indices: [Int], _ frames: [FrameInversion]) throws -> Void
+
 /// Thrown when an observer cancels.
 public struct InversionCancelled: Error, Sendable {}

@@ -56,6 +56,43 @@ public final class LatentOptimizer: @unchecked Sendable {
             adamNoise: noise?.map { Adam(count: $0.count) } ?? [])
     }
 
+    /// A state continuing from a finished frame (batch 1): its latents (the space's rows), its
+    /// noise maps (fresh ones when it has none but noise is optimised), new Adam moments.
+    public func makeState(frame: FrameInversion, space: LatentSpace) -> State {
+        let rows = space.rows(numWs: numWs)
+        let latents = frame.ws.slice(0..<rows).reshaped([1, rows, wDim])
+        let noise = settings.optimizeNoise ? (frame.noise?.map { $0.reshaped([1] + $0.shape) } ?? freshState().noise) : nil
+        return makeState(latents: latents, noise: noise)
+    }
+
+    /// `steps` optimisation steps on `state`, with the learning rate and w-noise scale of each step
+    /// from `schedule`; reports progress for `frames` (the first `frames.count` rows of the batch)
+    /// and returns their loss histories. Throws `InversionCancelled` when the observer says stop.
+    public func optimize(
+        _ state: inout State, targets: Tensor, steps: Int, frames: [Int], schedule: (Int) -> (lr: Float, wNoiseScale: Float),
+        extra: LatentTerm? = nil, observer: InversionObserver?
+    ) throws -> [[Float]] {
+        let count = frames.count
+        var history = Array(repeating: [Float](), count: count)
+        for s in 0..<steps {
+            let (lr, wNoise) = schedule(s)
+            let (losses, image) = iterate(&state, targets: targets, lr: lr, wNoiseScale: wNoise, extra: extra)
+            for i in 0..<count { history[i].append(losses[i]) }
+            if let observer {
+                let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image.slice(0..<count) : nil
+                let progress = InversionProgress(frames: frames, step: s + 1, steps: steps, losses: Array(losses.prefix(count)), preview: preview)
+                if !observer(progress) { throw InversionCancelled() }
+            }
+        }
+        return history
+    }
+
+    /// Finishes `frames.count` rows of `state`: final losses and results.
+    public func finish(_ state: State, targets: Tensor, histories: [[Float]], evaluations: Int) -> [FrameInversion] {
+        let final = evaluate(state, targets: targets).losses
+        return histories.indices.map { frameResult(state, index: $0, history: histories[$0], finalLoss: final[$0], evaluations: evaluations) }
+    }
+
     /// Extra per-frame terms on the latents: adds to `losses` and (scaled) to `gradient` [B, rows, w_dim].
     public typealias LatentTerm = (_ latents: Tensor, _ losses: inout [Float], _ gradient: inout Tensor) -> Void
 

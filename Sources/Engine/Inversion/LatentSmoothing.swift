@@ -25,4 +25,13 @@ public enum LatentSmoothing {
         }
         return out
     }
+
+    /// The frames with their latents smoothed (noise maps and histories kept).
+    public static func smooth(_ frames: [FrameInversion], scenes: [Range<Int>]) -> [FrameInversion] {
+        zip(frames, smooth(frames.map(\.ws), scenes: scenes)).map { f, w in
+            var g = f
+            g.ws = w
+            return g
+        }
+    }
 }

@@ -12,7 +12,7 @@ public struct NaiveProjector: Sendable {
     /// Inverts targets [F, C, R, R] (frame indices `frameIndices` for progress reports).
     public func run(
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, targets: Tensor,
-        frameIndices: [Int]? = nil, observer: InversionObserver? = nil
+        frameIndices: [Int]? = nil, observer: InversionObserver? = nil, sink: FinishedFrames? = nil
     ) throws -> [FrameInversion] {
         let frames = targets.shape[0]
         let indices = frameIndices ?? Array(0..<frames)
@@ -26,23 +26,12 @@ public struct NaiveProjector: Sendable {
             let count = min(batch, frames - start)
             let target = targets.slice(start..<(start + count)).padded(toRows: batch)
             var state = optimizer.freshState()
-            var history = Array(repeating: [Float](), count: count)
-            for s in 0..<steps {
-                let (lr, wNoise) = schedule.at(s, wStd: statistics.wStd)
-                let (losses, image) = optimizer.iterate(&state, targets: target, lr: lr, wNoiseScale: wNoise)
-                for i in 0..<count { history[i].append(losses[i]) }
-                if let observer {
-                    let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image.slice(0..<count) : nil
-                    let progress = InversionProgress(
-                        frames: Array(indices[start..<(start + count)]), step: s + 1, steps: steps,
-                        losses: Array(losses.prefix(count)), preview: preview)
-                    if !observer(progress) { throw InversionCancelled() }
-                }
-            }
-            let final = optimizer.evaluate(state, targets: target).losses
-            for i in 0..<count {
-                results.append(optimizer.frameResult(state, index: i, history: history[i], finalLoss: final[i], evaluations: steps))
-            }
+            let histories = try optimizer.optimize(
+                &state, targets: target, steps: steps, frames: Array(indices[start..<(start + count)]),
+                schedule: { schedule.at($0, wStd: statistics.wStd) }, observer: observer)
+            let done = optimizer.finish(state, targets: target, histories: histories, evaluations: steps)
+            try sink?(Array(start..<(start + count)), done)
+            results += done
             start += count
         }
         return results

@@ -29,6 +29,16 @@ public final class ReconstructionStep: @unchecked Sendable {
     }
 
     /// `noise` nil uses the model's constant noise (not optimised).
+    /// One frame's image loss against target [1, C, R, R] (a batch-1 step).
+    public func loss(of frame: FrameInversion, target: Tensor) -> Float { render(frame, target: target).loss }
+
+    /// One frame's rendering [1, C, R, R] and its image loss against target.
+    public func render(_ frame: FrameInversion, target: Tensor) -> (image: Tensor, loss: Float) {
+        let r = run(ws: frame.ws.reshaped([1] + frame.ws.shape), noise: frame.noise?.map { $0.reshaped([1] + $0.shape) }, targets: target,
+                    wantGradients: false)
+        return (r.image, r.losses[0])
+    }
+
     public func run(ws: Tensor, noise: [Tensor]?, targets: Tensor, wantGradients: Bool = true) -> Result {
         let mode: NoiseMode = noise.map { .explicit($0) } ?? .const
         let image = generator.synthesis.forward(ws, noise: mode, workspace: workspace)

@@ -25,9 +25,11 @@ public struct SequentialProjector: Sendable {
     }
 
     /// Inverts targets [F, C, R, R]; `sceneStarts` are the frame indices (into targets) that start afresh.
+    /// `warmStart` is the frame before targets[0] (a resumed run): frame 0 then continues from it
+    /// unless it starts a scene.
     public func run(
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, targets: Tensor, sceneStarts: Set<Int>,
-        frameIndices: [Int]? = nil, observer: InversionObserver? = nil
+        warmStart: FrameInversion? = nil, frameIndices: [Int]? = nil, observer: InversionObserver? = nil, sink: FinishedFrames? = nil
     ) throws -> [FrameInversion] {
         var oneFrame = settings
         oneFrame.batch = 1
@@ -36,10 +38,9 @@ public struct SequentialProjector: Sendable {
         let indices = frameIndices ?? Array(0..<targets.shape[0])
         let wStd2 = statistics.wStd * statistics.wStd
         var results: [FrameInversion] = []
-        var state: LatentOptimizer.State?
+        var state: LatentOptimizer.State? = warmStart.map { optimizer.makeState(frame: $0, space: settings.space) }
         for f in 0..<targets.shape[0] {
             let target = targets.slice(f..<(f + 1))
-            var history: [Float] = []
             let fresh = state == nil || sceneStarts.contains(f)
             let n = fresh ? steps * firstStepFactor : steps
             if fresh {
@@ -66,21 +67,16 @@ public struct SequentialProjector: Sendable {
                 }
                 losses[0] += lambda * sum / (wStd2 * rows)
             }
-            for s in 0..<n {
-                // Warm frames: a cosine decay from warmLearningRate (no ramp-up: they start close).
-                let warm = warmLearningRate * Float(0.5 + 0.5 * cos(Double.pi * Double(s) / Double(n)))
-                let (lr, wNoise) = fresh ? schedule.at(s, wStd: statistics.wStd) : (warm, 0)
-                let (losses, image) = optimizer.iterate(&state!, targets: target, lr: lr, wNoiseScale: wNoise, extra: distance)
-                history.append(losses[0])
-                if let observer {
-                    let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image : nil
-                    if !observer(InversionProgress(frames: [indices[f]], step: s + 1, steps: n, losses: losses, preview: preview)) {
-                        throw InversionCancelled()
-                    }
-                }
-            }
-            let final = optimizer.evaluate(state!, targets: target).losses[0]
-            results.append(optimizer.frameResult(state!, index: 0, history: history, finalLoss: final, evaluations: n))
+            let warmRate = warmLearningRate
+            let histories = try optimizer.optimize(
+                &state!, targets: target, steps: n, frames: [indices[f]],
+                schedule: { s in
+                    // Warm frames: a cosine decay from warmLearningRate (no ramp-up: they start close).
+                    fresh ? schedule.at(s, wStd: statistics.wStd) : (warmRate * Float(0.5 + 0.5 * cos(Double.pi * Double(s) / Double(n))), 0)
+                }, extra: distance, observer: observer)
+            let done = optimizer.finish(state!, targets: target, histories: histories, evaluations: n)[0]
+            try sink?([f], [done])
+            results.append(done)
         }
         return results
     }

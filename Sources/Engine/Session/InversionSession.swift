@@ -5,6 +5,7 @@ import Foundation
 ///
 ///     session.json                   manifest: video, model, frame window, settings, progress per method
 ///     cuts.json                      the scene cuts used (edited cuts live here)
+///     frames/METHOD/000000.safetensors  each finished frame as soon as it finishes (resume reads these)
 ///     latents/METHOD.safetensors     w [N, num_ws, w_dim], noise/<layer> [N, R, R]
 ///     latents/METHOD.npz             key w, like NVIDIA's projected_w.npz
 ///     recon/METHOD/000000.png ...    reconstructions, one per frame in window order
@@ -17,16 +18,29 @@ public struct InversionSession: Sendable {
         public var space: String
         public var loss: String
         public var seed: UInt64
-        /// Window frames (0-based within the window) whose results are saved.
-        public var framesDone: Int
+        /// One character per window frame: "d" when its result is saved in frames/METHOD, "." when not.
+        public var status: String
         public var complete: Bool
         public var seconds: Double
         public var evaluations: Int
         public var notes: [String]
+
+        /// How many window frames are saved.
+        public var framesDone: Int { status.reduce(0) { $0 + ($1 == "d" ? 1 : 0) } }
+
+        public func isDone(_ frame: Int) -> Bool {
+            frame < status.count && status.utf8[status.utf8.index(status.utf8.startIndex, offsetBy: frame)] == UInt8(ascii: "d")
+        }
+
+        public mutating func setDone(_ frames: [Int], _ done: Bool) {
+            var bytes = Array(status.utf8)
+            for f in frames where f < bytes.count { bytes[f] = UInt8(ascii: done ? "d" : ".") }
+            status = String(decoding: bytes, as: UTF8.self)
+        }
     }
 
     public struct Manifest: Sendable, Codable {
-        public var version = 1
+        public var version = InversionSession.version
         public var video: FileIdentity
         public var model: FileIdentity
         public var resolution: Int
@@ -51,6 +65,9 @@ public struct InversionSession: Sendable {
             self.count = count
         }
     }
+
+    /// 2: per-frame results and status (1 saved whole scenes).
+    public static let version = 2
 
     public let folder: String
     public var manifest: Manifest
@@ -91,7 +108,9 @@ public struct InversionSession: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else { throw LinstoryError(file: path, "no session here (session.json missing)") }
         do {
             let m = try JSONDecoder().decode(Manifest.self, from: data)
-            guard m.version == 1 else { throw LinstoryError(file: path, "unsupported session version \(m.version)") }
+            guard m.version == Self.version else {
+                throw LinstoryError(file: path, "session version \(m.version) is not \(Self.version), the one this linstory reads; use a new folder")
+            }
             return InversionSession(folder: folder, manifest: m)
         } catch let e as LinstoryError {
             throw e
@@ -163,5 +182,39 @@ public struct InversionSession: Sendable {
             try ImageOutput.writePNG(images.slice(i..<(i + 1)), to: String(format: "%@/%06d.png", dir, i))
         }
         return dir
+    }
+
+    func framePath(method: String, index: Int) -> String { String(format: "%@/frames/%@/%06d.safetensors", folder, method, index) }
+
+    /// One finished window frame, written atomically: w [num_ws, w_dim], noise/<layer> [R, R],
+    /// loss [1 + steps] (the final loss, then the loss at every step).
+    public func writeFrame(_ frame: FrameInversion, index: Int, method: String, noiseNames: [String]) throws {
+        _ = try ensureFolder("frames/\(method)")
+        var tensors: [(String, Tensor)] = [("w", frame.ws)]
+        if let noise = frame.noise {
+            for (name, n) in zip(noiseNames, noise) { tensors.append(("noise/" + name, n)) }
+        }
+        tensors.append(("loss", Tensor(shape: [1 + frame.lossHistory.count], values: [frame.finalLoss] + frame.lossHistory)))
+        try SafeTensorsWriter.write(
+            tensors, metadata: ["method": method, "frame": String(index), "evaluations": String(frame.evaluations)],
+            to: framePath(method: method, index: index))
+    }
+
+    /// A frame written by `writeFrame`, or nil when there is none or it cannot be read (it is redone).
+    public func readFrame(index: Int, method: String, noiseNames: [String]) -> FrameInversion? {
+        let path = framePath(method: method, index: index)
+        guard FileManager.default.fileExists(atPath: path), let file = try? SafeTensorsFile(path: path),
+              let ws = try? file.tensor("w"), let loss = try? file.tensor("loss"), loss.count >= 1
+        else { return nil }
+        let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try? noiseNames.map { try file.tensor("noise/" + $0) } : nil
+        let values = loss.scalars
+        return FrameInversion(
+            ws: ws, noise: noise, lossHistory: Array(values.dropFirst()), finalLoss: values[0],
+            evaluations: Int(file.metadata["evaluations"] ?? "") ?? 0)
+    }
+
+    /// Forgets every saved frame of `method`.
+    public func removeFrames(method: String) {
+        try? FileManager.default.removeItem(atPath: "\(folder)/frames/\(method)")
     }
 }

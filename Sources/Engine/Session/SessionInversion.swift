@@ -1,7 +1,8 @@
 import Foundation
 
-/// Runs one method over a session's window scene by scene, saving after every scene so that an
-/// interrupted run resumes where it stopped (losing at most the scene in flight), then writes the
+/// Runs one method over a session's window, saving every frame as it finishes so that an
+/// interrupted run resumes where it stopped (losing at most the frames in flight: one frame, a
+/// batch of `naive` frames, or the scene `scene` was fitting), then writes the assembled latents,
 /// reconstructions, metrics and side-by-side video.
 public struct SessionInversion: Sendable {
     public var method: InversionMethod
@@ -35,9 +36,13 @@ public struct SessionInversion: Sendable {
         }
     }
 
+    /// Inverts the window's frames that are not saved yet (all of them unless `resume`), plus the
+    /// frames in `redo` (window numbering; e.g. the scenes a cut edit touched), then assembles.
+    /// `onFrame` hears of each frame as it is saved (clip numbering).
     public func run(
         session: inout InversionSession, generator: Generator, statistics: WStatistics, targets: Tensor, scenes: SceneList,
-        resume: Bool, naiveFrames: [FrameInversion]? = nil, observer: InversionObserver? = nil
+        resume: Bool, redo: [Range<Int>] = [], naiveFrames: [FrameInversion]? = nil, observer: InversionObserver? = nil,
+        onFrame: ((Int, FrameInversion) -> Void)? = nil
     ) throws -> Outcome {
         let loss = try ImageLosses.named(lossName)
         let key = method.rawValue
@@ -45,76 +50,128 @@ public struct SessionInversion: Sendable {
         let first = session.manifest.first
         let count = targets.shape[0]
         let local = Self.localScenes(scenes, first: first, count: count)
-        var record = session.manifest.methods[key]
-        var frames: [FrameInversion] = []
-        var notes: [String] = []
-        var seconds = 0.0
-        var evaluations = 0
-        if resume, let r = record, r.budget == budget, r.space == settings.space.rawValue, r.loss == lossName {
-            frames = Array(try session.readLatents(method: key, noiseNames: noiseNames).prefix(r.framesDone))
-            notes = r.notes
-            seconds = r.seconds
-            evaluations = r.evaluations
+        var frames = [FrameInversion?](repeating: nil, count: count)
+        var record = InversionSession.MethodRecord(
+            budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed,
+            status: String(repeating: ".", count: count), complete: false, seconds: 0, evaluations: 0, notes: [])
+        if resume, let r = session.manifest.methods[key], r.budget == budget, r.space == settings.space.rawValue, r.loss == lossName,
+           r.status.count == count {
+            record.seconds = r.seconds
+            record.notes = r.notes
+            for i in 0..<count where r.isDone(i) {
+                frames[i] = session.readFrame(index: i, method: key, noiseNames: noiseNames)
+                if let f = frames[i] {
+                    record.setDone([i], true)
+                    record.evaluations += f.evaluations
+                }
+            }
+        } else {
+            session.removeFrames(method: key)
         }
-        record = InversionSession.MethodRecord(
-            budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed, framesDone: frames.count,
-            complete: false, seconds: seconds, evaluations: evaluations, notes: notes)
-        if method == .smooth, let naive = naiveFrames, naive.count == count {
-            // smooth is naive's latents filtered: at equal compute, reuse a naive run of the same budget.
-            let smoothed = LatentSmoothing.smooth(naive.map(\.ws), scenes: local.map(\.clean))
-            frames = zip(naive, smoothed).map { f, w in var g = f; g.ws = w; return g }
-            evaluations = naive.reduce(0) { $0 + $1.evaluations }
-            notes.append("smooth: the naive run's latents, filtered within scenes")
-            try session.writeLatents(frames, method: key, noiseNames: noiseNames)
-            record!.framesDone = frames.count
+        for range in redo {
+            for i in range.clamped(to: 0..<count) where frames[i] != nil {
+                record.evaluations -= frames[i]!.evaluations
+                frames[i] = nil
+                record.setDone([i], false)
+            }
         }
-        for scene in local where scene.frames.upperBound > frames.count {
-            // A scene is the unit of work: sequential restarts there anyway, scene fits it whole.
-            let range = max(scene.frames.lowerBound, frames.count)..<scene.frames.upperBound
-            let sceneList = SceneList(cuts: [], frames: range.count)
-            let cleanLocal = scene.clean.clamped(to: range)
-            // Keep transitions (frames outside the clean range) out of the scene's line.
-            var list = sceneList
-            list.scenes[0].clean = (cleanLocal.lowerBound - range.lowerBound)..<(cleanLocal.upperBound - range.lowerBound)
-            let r = try ClipInversion(method: method, budget: budget, settings: settings).run(
-                generator: generator, statistics: statistics, loss: loss, targets: targets.slice(range), first: first + range.lowerBound,
-                scenes: list, observer: observer)
-            frames += r.frames
-            notes += r.notes
-            seconds += r.seconds
-            evaluations += r.evaluations
-            try session.writeLatents(frames, method: key, noiseNames: noiseNames)
-            record!.framesDone = frames.count
-            record!.seconds = seconds
-            record!.evaluations = evaluations
-            record!.notes = notes
-            session.manifest.methods[key] = record
+        session.manifest.methods[key] = record
+        try session.save()
+
+        var lastSave = Date()
+        let save: (inout InversionSession, [Int], [FrameInversion]) throws -> Void = { session, indices, done in
+            for (i, f) in zip(indices, done) {
+                try session.writeFrame(f, index: i, method: key, noiseNames: noiseNames)
+                frames[i] = f
+            }
+            var r = session.manifest.methods[key]!
+            r.setDone(indices, true)
+            r.evaluations += done.reduce(0) { $0 + $1.evaluations }
+            r.seconds += Date().timeIntervalSince(lastSave)
+            lastSave = Date()
+            session.manifest.methods[key] = r
             try session.save()
+            for (i, f) in zip(indices, done) { onFrame?(first + i, f) }
         }
+        let pending = { (range: Range<Int>) in range.filter { frames[$0] == nil } }
+        var notes: [String] = []
+
+        switch method {
+        case .naive, .smooth:
+            let todo = pending(0..<count)
+            if method == .smooth, let naive = naiveFrames, naive.count == count, !todo.isEmpty {
+                // smooth is naive's latents filtered: at equal compute, reuse a naive run of the same budget.
+                try save(&session, todo, todo.map { naive[$0] })
+                notes.append("smooth: the naive run's latents, filtered within scenes")
+            } else if !todo.isEmpty {
+                let gathered = Tensor.concatenate(todo.map { targets.slice($0..<($0 + 1)) })
+                var s = session
+                _ = try NaiveProjector(settings: settings, steps: budget).run(
+                    generator: generator, statistics: statistics, loss: loss, targets: gathered, frameIndices: todo.map { $0 + first },
+                    observer: observer, sink: { k, done in try save(&s, k.map { todo[$0] }, done) })
+                session = s
+            }
+        case .sequential:
+            let starts = local.filter { !$0.clean.isEmpty }.count
+            var seq = SequentialProjector(settings: settings, steps: 1)
+            seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
+            notes.append("sequential: \(seq.steps) steps per frame, \(seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
+            for scene in local {
+                // A frame depends on the one before: from the scene's first unsaved frame on, all are redone.
+                guard let p = pending(scene.frames).first else { continue }
+                let range = p..<scene.frames.upperBound
+                let sceneStarts: Set<Int> = scene.clean.lowerBound >= p && !scene.clean.isEmpty ? [scene.clean.lowerBound - p] : []
+                var s = session
+                _ = try seq.run(
+                    generator: generator, statistics: statistics, loss: loss, targets: targets.slice(range), sceneStarts: sceneStarts,
+                    warmStart: p > 0 ? frames[p - 1] : nil, frameIndices: range.map { $0 + first }, observer: observer,
+                    sink: { k, done in try save(&s, k.map { $0 + p }, done) })
+                session = s
+            }
+        case .scene:
+            for scene in local where !pending(scene.frames).isEmpty {
+                // A scene's line is fitted whole: one unsaved frame redoes the scene.
+                var list = SceneList(cuts: [], frames: scene.frames.count)
+                list.scenes[0].clean = (scene.clean.lowerBound - scene.frames.lowerBound)..<(scene.clean.upperBound - scene.frames.lowerBound)
+                let lower = scene.frames.lowerBound
+                var s = session
+                let r = try ClipInversion(method: .scene, budget: budget, settings: settings).run(
+                    generator: generator, statistics: statistics, loss: loss, targets: targets.slice(scene.frames), first: first + lower,
+                    scenes: list, warmStart: lower > 0 ? frames[lower - 1] : nil, observer: observer,
+                    sink: { k, done in try save(&s, k.map { $0 + lower }, done) })
+                session = s
+                notes += r.notes
+            }
+        }
+
+        var result = frames.map { $0! }
+        if method == .smooth { result = LatentSmoothing.smooth(result, scenes: local.map(\.clean)) }
+        record = session.manifest.methods[key]!
+        for note in notes where !record.notes.contains(note) { record.notes.append(note) }
+
         // Final renders, losses, metrics.
         let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
         var images: [Tensor] = []
-        for (i, f) in frames.enumerated() {
-            let r = step.run(
-                ws: f.ws.reshaped([1] + f.ws.shape), noise: f.noise?.map { $0.reshaped([1] + $0.shape) },
-                targets: targets.slice(i..<(i + 1)), wantGradients: false)
+        for i in result.indices {
+            let r = step.render(result[i], target: targets.slice(i..<(i + 1)))
             images.append(r.image)
-            frames[i].finalLoss = r.losses[0]
+            result[i].finalLoss = r.loss
         }
         let recon = Tensor.concatenate(images)
         let clean = local.map(\.clean)
         let heldOut: [Double?] = method == .scene
             ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
-            : HeldOutTest.perFrame(generator: generator, frames: frames, targets: targets, scenes: clean)
-        let metrics = ClipMetrics.measure(targets: targets, recon: recon, ws: frames.map(\.ws), scenes: clean, wStd: statistics.wStd, heldOut: heldOut)
+            : HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
+        let metrics = ClipMetrics.measure(targets: targets, recon: recon, ws: result.map(\.ws), scenes: clean, wStd: statistics.wStd, heldOut: heldOut)
+        try session.writeLatents(result, method: key, noiseNames: noiseNames)
         _ = try session.writeReconstructions(recon, method: key)
-        try session.writeLossHistories(frames, method: key)
+        try session.writeLossHistories(result, method: key)
         try session.writeMetrics(metrics, method: key)
         try? Self.writeSideBySide(targets: targets, recon: recon, fps: session.manifest.fps, to: "\(session.folder)/\(key).mp4")
-        record!.complete = true
+        record.complete = true
         session.manifest.methods[key] = record
         try session.save()
-        return Outcome(frames: frames, metrics: metrics, notes: notes, seconds: seconds, evaluations: evaluations)
+        return Outcome(frames: result, metrics: metrics, notes: record.notes, seconds: record.seconds, evaluations: record.evaluations)
     }
 
     static func writeSideBySide(targets: Tensor, recon: Tensor, fps: Double, to path: String) throws {
