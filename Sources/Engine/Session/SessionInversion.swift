@@ -9,6 +9,9 @@ public struct SessionInversion: Sendable {
     public var budget: Int
     public var settings: InversionSettings
     public var lossName: String
+    /// Run the interpolation test (a second fit with every other frame held out) for the metrics;
+    /// the UI skips it, the commands report it.
+    public var measureHeldOut = true
 
     public init(method: InversionMethod, budget: Int, settings: InversionSettings, lossName: String) {
         self.method = method
@@ -159,7 +162,7 @@ public struct SessionInversion: Sendable {
         }
         let recon = Tensor.concatenate(images)
         let clean = local.map(\.clean)
-        let heldOut: [Double?] = method == .scene
+        let heldOut: [Double?] = !measureHeldOut ? clean.map { _ -> Double? in nil } : method == .scene
             ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
             : HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
         let metrics = ClipMetrics.measure(targets: targets, recon: recon, ws: result.map(\.ws), scenes: clean, wStd: statistics.wStd, heldOut: heldOut)

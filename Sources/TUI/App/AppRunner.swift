@@ -1,3 +1,5 @@
+import Foundation
+
 /// The loop that owns the terminal, htop-style: wait for a key with a short timeout, fold in what
 /// the engine sent, advance timers, and redraw only when the state changed, at most
 /// `maxFramesPerSecond` times a second. Everything outside the UI goes through two closures, so
@@ -12,6 +14,9 @@ public final class AppRunner {
     public var receive: (inout AppState) -> Void = { _ in }
     public var maxFramesPerSecond = 30
     public var frameDump: FrameDump?
+    /// Key-to-screen latencies: when set ($LINSTORY_KEY_LATENCY=FILE), every key's time from being
+    /// read to the end of the draw that shows its effect is appended to this file, in milliseconds.
+    public var latencyLog: FileHandle?
     private let sixel: SixelOverlayCache
     private let clock = ContinuousClock()
 
@@ -31,8 +36,10 @@ public final class AppRunner {
         var lastDraw: ContinuousClock.Instant?
         var lastTick = clock.now
         let frameInterval = Duration.seconds(1) / maxFramesPerSecond
+        var keyRead: ContinuousClock.Instant?
         while true {
             if let key = terminal.readKey() {
+                if keyRead == nil { keyRead = clock.now }
                 if case .resize = key { drawn = nil }
                 if key == .control("l") { terminal.invalidate(); drawn = nil }
                 step(AppUpdate.update(state, key))
@@ -48,6 +55,13 @@ public final class AppRunner {
                 frameDump?.write(frame, capabilities: view.capabilities)
                 drawn = state
                 lastDraw = now
+                if let read = keyRead, let log = latencyLog {
+                    let ms = (clock.now - read) / .milliseconds(1)
+                    log.write(String(format: "%.2f\n", ms).data(using: .utf8)!)
+                }
+                keyRead = nil
+            } else if drawn == state {
+                keyRead = nil   // the key changed nothing on screen
             }
         }
     }

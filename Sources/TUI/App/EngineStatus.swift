@@ -19,6 +19,10 @@ public struct EngineStatus: Equatable, Sendable {
         }
     }
 
+    /// Whether inversion (or the start before it) is under way, so empty panes say "not yet"
+    /// rather than "press r".
+    public var isInverting: Bool { !text.hasPrefix("idle") && error == nil }
+
     public init(text: String = "idle", paused: Bool = false, iterationsPerSecond: Double? = nil, eta: Double? = nil, error: EngineError? = nil) {
         self.text = text
         self.paused = paused

@@ -15,11 +15,11 @@ struct LossPane {
         let (top, bottom) = inner.splitTop(inner.height / 2)
         let stepsTitle = state.lossHistoryLabel.isEmpty ? "per step" : "per step \(glyphs.separator) \(state.lossHistoryLabel)"
         plot(state.lossHistory, title: stepsTitle, cursor: nil, firstIndex: 1,
-             empty: state.hasInversion ? "no steps recorded for this frame" : "no inversion yet: press r",
+             empty: state.hasInversion ? "no steps recorded for this frame" : state.engine.isInverting ? "waiting for the first step" : "no inversion yet: press r",
              into: &grid, rect: top, glyphs: glyphs)
         let perFrame = (0..<state.frameCount).map { $0 < state.frameLoss.count ? state.frameLoss[$0] : .nan }
         plot(perFrame, title: "final loss per frame", cursor: state.cursor, firstIndex: 0,
-             empty: "no inversion yet: press r", into: &grid, rect: bottom, glyphs: glyphs)
+             empty: state.engine.isInverting ? "no frame finished yet" : "no inversion yet: press r", into: &grid, rect: bottom, glyphs: glyphs)
     }
 
     private func plot(_ raw: [Double], title: String, cursor: Int?, firstIndex: Int, empty: String,

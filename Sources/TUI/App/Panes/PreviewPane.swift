@@ -57,7 +57,7 @@ struct PreviewPane {
             // One explanation across the pane instead of a cut-off one per column.
             let note: Rect
             (area, note) = inner.splitBottom(1)
-            grid.write(state.hasInversion ? "this frame is not inverted yet" : "no inversion yet: press r",
+            grid.write(state.hasInversion || state.engine.isInverting ? "this frame is not inverted yet" : "no inversion yet: press r",
                        in: note, alignment: .center, style: .dim, glyphs: glyphs)
         }
         let panels: [(String, RGBImage?)] = [("target", p.target), ("reconstruction", p.reconstruction), ("|difference|", p.difference)]

@@ -134,7 +134,7 @@ struct TimelinePane {
     private func drawHeat(into grid: inout CellGrid, _ g: Geometry, glyphs: Glyphs) {
         guard !g.heat.isEmpty else { return }
         guard state.frameLoss.contains(where: \.isFinite) else {
-            grid.write("no inversion yet: press r", in: g.heat, style: .dim, glyphs: glyphs)
+            grid.write(state.engine.isInverting ? "no frame finished yet" : "no inversion yet: press r", in: g.heat, style: .dim, glyphs: glyphs)
             return
         }
         let n = state.frameCount

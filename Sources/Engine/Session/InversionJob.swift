@@ -1,0 +1,219 @@
+import Foundation
+
+/// Inversion on a thread of its own, for a caller that must never wait (the UI): the caller reads
+/// snapshots whenever it likes and may pause, resume or cancel at any moment. The work reports
+/// through `observer` (every optimisation step) and `frameFinished` (every saved frame); pausing
+/// blocks the work inside the observer, cancelling makes the observer say stop.
+public final class InversionJob: @unchecked Sendable {
+    public enum Phase: Equatable, Sendable {
+        case running, paused, finished, cancelled, failed
+    }
+
+    /// What the job last reported, as one value.
+    public struct Snapshot: Sendable {
+        public var phase: Phase = .running
+        /// What the job is doing, e.g. "scene 3 of 12".
+        public var label = ""
+        /// The frames being optimised (clip numbering).
+        public var frames: [Int] = []
+        public var step = 0
+        public var steps = 0
+        /// The loss of `frames[0]` at every step of the current unit of work.
+        public var stepLosses: [Float] = []
+        /// The latest reconstruction of `previewFrame`, [C, R, R].
+        public var preview: Tensor?
+        public var previewFrame: Int?
+        /// Final losses of the frames this job finished (clip numbering).
+        public var finished: [Int: Float] = [:]
+        /// Generator evaluations so far and expected in all.
+        public var evaluations = 0
+        public var expectedEvaluations: Int
+        /// Evaluations per second (smoothed), and seconds left at that rate.
+        public var iterationsPerSecond: Double?
+        public var eta: Double? {
+            guard let r = iterationsPerSecond, r > 0 else { return nil }
+            return Double(max(0, expectedEvaluations - evaluations)) / r
+        }
+        /// The error that stopped the job, and the frame it happened on.
+        public var error: String?
+        public var errorFrame: Int?
+        /// Bumped on every change, so a reader can tell when to redraw.
+        public var revision = 0
+
+        public init(expectedEvaluations: Int) {
+            self.expectedEvaluations = expectedEvaluations
+        }
+    }
+
+    private let condition = NSCondition()
+    private var current: Snapshot
+    private var pauseRequested = false
+    private var cancelRequested = false
+    private var done = false
+    private var lastRateSample: (time: Date, evaluations: Int)?
+    private let work: @Sendable (InversionJob) throws -> Void
+
+    /// `work` runs on the job's thread when `start` is called; it should pass `observer` to the
+    /// engine and call `frameFinished` for each saved frame.
+    public init(expectedEvaluations: Int, work: @escaping @Sendable (InversionJob) throws -> Void) {
+        current = Snapshot(expectedEvaluations: expectedEvaluations)
+        self.work = work
+    }
+
+    public func start() {
+        let thread = Thread { [self] in
+            let phase: Phase
+            var message: String?
+            do {
+                try work(self)
+                phase = .finished
+            } catch is InversionCancelled {
+                phase = .cancelled
+            } catch {
+                phase = .failed
+                message = (error as? LinstoryError)?.description ?? "\(error)"
+            }
+            condition.lock()
+            current.phase = phase
+            if let message {
+                current.error = message
+                current.errorFrame = current.frames.first
+            }
+            current.revision += 1
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = "linstory inversion"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    public var snapshot: Snapshot {
+        condition.lock()
+        defer { condition.unlock() }
+        return current
+    }
+
+    public var isDone: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return done
+    }
+
+    /// Pauses at the next optimisation step (the work blocks there until `resume` or `cancel`).
+    public func pause() {
+        condition.lock()
+        pauseRequested = true
+        condition.unlock()
+    }
+
+    public func resume() {
+        condition.lock()
+        pauseRequested = false
+        if current.phase == .paused { current.phase = .running }
+        lastRateSample = nil
+        current.revision += 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Asks the work to stop at its next step; `wait` to know it has.
+    public func cancel() {
+        condition.lock()
+        cancelRequested = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks until the work has stopped (finished, failed or cancelled).
+    public func wait() {
+        condition.lock()
+        while !done { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Changes the label ("scene 3 of 12").
+    public func setLabel(_ label: String) {
+        condition.lock()
+        current.label = label
+        current.revision += 1
+        condition.unlock()
+    }
+
+    /// For the work: one frame is finished and saved.
+    public func frameFinished(_ frame: Int, loss: Float) {
+        condition.lock()
+        current.finished[frame] = loss
+        current.revision += 1
+        condition.unlock()
+    }
+
+    /// For the work: pass to the engine. Records the step, blocks while paused, says stop once
+    /// cancelled.
+    public var observer: InversionObserver {
+        { [self] progress in report(progress) }
+    }
+
+    private func report(_ p: InversionProgress) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        if p.frames != current.frames || p.step <= current.step { current.stepLosses = [] }
+        current.frames = p.frames
+        current.step = p.step
+        current.steps = p.steps
+        current.stepLosses.append(p.losses.first ?? .nan)
+        if let preview = p.preview {
+            current.preview = preview.slice(0..<1).reshaped(Array(preview.shape.dropFirst()))
+            current.previewFrame = p.frames.first
+        }
+        current.evaluations += p.frames.count
+        let now = Date()
+        if let last = lastRateSample {
+            let seconds = now.timeIntervalSince(last.time)
+            if seconds >= 0.5 {
+                let rate = Double(current.evaluations - last.evaluations) / seconds
+                current.iterationsPerSecond = current.iterationsPerSecond.map { 0.7 * $0 + 0.3 * rate } ?? rate
+                lastRateSample = (now, current.evaluations)
+            }
+        } else {
+            lastRateSample = (now, current.evaluations)
+        }
+        current.revision += 1
+        while pauseRequested && !cancelRequested {
+            if current.phase != .paused {
+                current.phase = .paused
+                current.revision += 1
+            }
+            condition.wait()
+        }
+        return !cancelRequested
+    }
+}
+
+extension InversionJob {
+    /// A job that runs `inversion` over a session (the frames not saved yet plus `redo`, window
+    /// numbering), reporting each saved frame. The job owns the session folder while it runs.
+    public static func session(
+        _ inversion: SessionInversion, folder: String, generator: Generator, statistics: WStatistics, targets: Tensor,
+        scenes: SceneList, redo: [Range<Int>] = [], heldOut: Bool = true, label: String = ""
+    ) throws -> InversionJob {
+        var configured = inversion
+        configured.measureHeldOut = heldOut
+        let inversion = configured
+        let session = try InversionSession.read(folder: folder)
+        let count = targets.shape[0]
+        let record = session.manifest.methods[inversion.method.rawValue]
+        let matches = record.map { $0.budget == inversion.budget && $0.space == inversion.settings.space.rawValue && $0.loss == inversion.lossName } ?? false
+        var pending = Set((0..<count).filter { !(matches && record!.isDone($0)) })
+        for r in redo { pending.formUnion(r.clamped(to: 0..<count)) }
+        let job = InversionJob(expectedEvaluations: pending.count * inversion.budget) { job in
+            var session = try InversionSession.read(folder: folder)
+            job.setLabel(label)
+            _ = try inversion.run(
+                session: &session, generator: generator, statistics: statistics, targets: targets, scenes: scenes, resume: true,
+                redo: redo, observer: job.observer, onFrame: { frame, f in job.frameFinished(frame, loss: f.finalLoss) })
+        }
+        return job
+    }
+}
