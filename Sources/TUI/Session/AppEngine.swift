@@ -28,7 +28,11 @@ final class AppEngine {
     /// The current method's finished frames, read from the session as they are needed.
     private var frameCache: [Int: FrameInversion] = [:]
     private var reconstructionCache: [Int: RGBImage] = [:]
-    private let renderWorkspace: SynthesisWorkspace
+    private let renderer: PreviewRenderer
+    /// Frames asked of the renderer and not back yet, with the request's id (a result for an
+    /// older request, made before the frame was re-inverted, is dropped).
+    private var rendering: [Int: Int] = [:]
+    private var nextRenderID = 0
     private var exportThread: Thread?
     private let exportStatus = ExportStatus()
 
@@ -50,7 +54,7 @@ final class AppEngine {
         self.settings = settings
         self.lossName = lossName
         cutsKnown = savedCuts != nil
-        renderWorkspace = SynthesisWorkspace(network: generator.synthesis, batch: 1)
+        renderer = PreviewRenderer(generator: generator)
     }
 
     var frameCount: Int { targets.shape[0] }
@@ -117,6 +121,7 @@ final class AppEngine {
                 startJob(method: next.method, redo: next.redo, state: &state)
             }
         }
+        collectRenders(into: &state)
         if let note = exportStatus.take() { state.message = note }
     }
 
@@ -127,6 +132,7 @@ final class AppEngine {
                 state.frameLoss[frame] = Double(loss)
                 frameCache[frame] = nil
                 reconstructionCache[frame] = nil
+                rendering[frame] = nil
                 if frame == state.cursor { show(frame: frame, in: &state) }
             }
         }
@@ -177,6 +183,7 @@ final class AppEngine {
                 job.cancel()
                 job.wait()
             }
+            renderer.stop()
             exportThread = nil
         case .save:
             saveCuts(state)
@@ -221,6 +228,7 @@ final class AppEngine {
         state.methodName = next.rawValue
         frameCache = [:]
         reconstructionCache = [:]
+        rendering = [:]
         state.frameLoss = []
         state.lossHistory = []
         state.lossHistoryLabel = ""
@@ -290,44 +298,60 @@ final class AppEngine {
         return RGBImage(tensor: targets.slice(i..<(i + 1)).reshaped(Array(targets.shape.dropFirst())))
     }
 
-    private func render(ws: Tensor, noise: [Tensor]?) -> RGBImage {
-        let mode: NoiseMode = noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
-        let image = generator.synthesis.forward(ws.reshaped([1] + ws.shape), noise: mode, workspace: renderWorkspace)
-        return RGBImage(tensor: image.reshaped(Array(image.shape.dropFirst())))
-    }
-
+    /// The frame's reconstruction if rendered; otherwise asks the renderer for it (nil meanwhile).
     private func reconstruction(_ i: Int) -> RGBImage? {
         if let r = reconstructionCache[i] { return r }
         guard let f = frame(i) else { return nil }
-        let image = render(ws: f.ws, noise: f.noise)
-        reconstructionCache[i] = image
-        return image
+        if rendering[i] == nil {
+            nextRenderID += 1
+            rendering[i] = nextRenderID
+            renderer.request(.frame(index: i, id: nextRenderID, f))
+        }
+        return nil
     }
 
     private func show(frame f: Int, in state: inout AppState) {
         guard let target = targetImage(f) else { return }
         let recon = reconstruction(f)
+        // Keep the in-flight preview of this frame until the saved reconstruction is rendered.
+        if recon == nil, state.previews.frame == f, state.previews.reconstruction != nil, frame(f) == nil { return }
         state.previews = PreviewImages(frame: f, target: target, reconstruction: recon, difference: recon.map { AppState.absoluteDifference(target, $0) })
+    }
+
+    /// Folds the renderer's finished images into the state.
+    private func collectRenders(into state: inout AppState) {
+        for result in renderer.take() {
+            switch result {
+            case .frame(let index, let id, let image):
+                guard rendering[index] == id else { continue }
+                rendering[index] = nil
+                reconstructionCache[index] = image
+                if index == state.cursor { show(frame: index, in: &state) }
+                let ends = AppUpdate.interpolationEnds(state)
+                if index == ends.start { state.interpolation.startImage = image }
+                if index == ends.end { state.interpolation.endImage = image }
+            case .line(let startIndex, let endIndex, let t, let image):
+                let ends = AppUpdate.interpolationEnds(state)
+                guard ends.start == startIndex, ends.end == endIndex else { continue }
+                state.interpolation.image = image
+                state.interpolation.imageT = t
+            }
+        }
     }
 
     private func renderInterpolation(startFrame: Int, endFrame: Int, t: Double, state: inout AppState) {
         guard let a = frame(startFrame), let b = frame(endFrame) else {
             let missing = frame(startFrame) == nil ? startFrame : endFrame
             state.message = "frame \(missing) is not inverted yet (\(method.rawValue)): nothing to interpolate"
+            state.interpolation.startImage = nil
+            state.interpolation.endImage = nil
             state.interpolation.image = nil
             state.interpolation.imageT = nil
             return
         }
         state.interpolation.startImage = reconstruction(startFrame)
         state.interpolation.endImage = reconstruction(endFrame)
-        let w = Tensor(shape: a.ws.shape) { p in
-            a.ws.withUnsafeBufferPointer { x in
-                b.ws.withUnsafeBufferPointer { y in for i in 0..<p.count { p[i] = x[i] + Float(t) * (y[i] - x[i]) } }
-            }
-        }
-        // The start frame's noise maps: within a scene (the scene method) they are shared anyway.
-        state.interpolation.image = render(ws: w, noise: a.noise)
-        state.interpolation.imageT = t
+        renderer.request(.line(start: a, end: b, startIndex: startFrame, endIndex: endFrame, t: t))
     }
 
     // MARK: Files
