@@ -38,9 +38,20 @@ struct OpenEndToEndTests {
         try tmux.send("c")
         try tmux.waitFor("cut added at frame 27")
         try tmux.waitFor("scene 3 of 9")
+        func modified(_ frame: Int) throws -> Date {
+            let path = String(format: "%@/frames/scene/%06d.safetensors", session, frame)
+            return try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        }
+        let before = try [0, 23, 24, 30, 43, 44, 100].map(modified)
+        Thread.sleep(forTimeInterval: 1.1)   // file times have at least 1 s resolution on some filesystems
         try tmux.send("r")
         try tmux.waitFor("re-running 2 scenes")   // the cut split scene 2 in two
         try tmux.waitFor("idle: scene done", timeout: .seconds(120))
+
+        // Only the scenes the new cut touched (24..<27 and 27..<44) were inverted again.
+        let after = try [0, 23, 24, 30, 43, 44, 100].map(modified)
+        #expect(after[0] == before[0] && after[1] == before[1] && after[5] == before[5] && after[6] == before[6])
+        #expect(after[2] > before[2] && after[3] > before[3] && after[4] > before[4])
 
         try tmux.send("i")
         try tmux.waitFor("t = 0.50")

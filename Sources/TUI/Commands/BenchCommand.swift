@@ -20,6 +20,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "One JSON object per line instead of a table.") var json = false
     @Option(help: "PyTorch reference timings (JSON lines) to compare against.") var reference: String?
     @Flag(help: "Skip the sgemm measurement.") var noSgemm = false
+    @Flag(help: "Time the sequential method on a clip instead (frames per second, PSNR against naive).") var sequential = false
+    @Option(help: "--sequential: the clip (default: the bundled one).") var video: String?
+    @Option(help: "--sequential: the model (default: the bundled one).") var model: String?
+    @Option(help: "--sequential: warm steps per frame to try, e.g. 1,2,4.") var warmSteps: String = "1,2,4"
+    @Option(help: "--sequential: steps at each scene's first frame.") var firstSteps: Int = 100
+    @Option(help: "--sequential: naive's steps (its default budget) and every how many frames it runs.") var naiveSteps: Int = InvertCommand.defaultBudget
+    @Option(help: "--sequential: naive runs on every Nth frame.") var naiveStride: Int = 10
 
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
@@ -32,6 +39,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try BLAS.load()
         Parallel.threads = threads
+        if sequential { return try runSequential() }
         var rows: [BenchRow] = []
         var sgemmRate: Double?
         if !noSgemm {
@@ -52,6 +60,24 @@ struct BenchCommand: ParsableCommand {
         if json { return }
         let torch = try reference.map(TorchTimings.read) ?? [:]
         print(BenchTable.render(rows: rows, torch: torch, sgemmGFLOPs: sgemmRate, threads: threads))
+    }
+
+    func runSequential() throws {
+        let modelPath = model ?? SessionLocation.bundledModel
+        let videoPath = video ?? SessionLocation.bundledClip
+        let context = try ModelContext(model: modelPath)
+        let g = context.generator
+        let clip = try ClipTargets.read(video: videoPath, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: nil)
+        let cuts = try ClipCuts.load(video: videoPath, cutsFile: nil, fps: clip.info.fps)
+        let steps = warmSteps.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let bench = SequentialBenchmark(warmSteps: steps, firstSteps: firstSteps, naiveSteps: naiveSteps, naiveStride: max(1, naiveStride))
+        let rows = try bench.measure(generator: g, statistics: context.statistics, targets: clip.targets, scenes: cuts.scenes)
+        if json {
+            for r in rows { print(r.json) }
+        } else {
+            print("\(videoPath), \(clip.targets.shape[0]) frames, \(cuts.cuts.count) cuts, \(threads) threads")
+            print(SequentialBenchmark.table(rows))
+        }
     }
 
     static func generator(named name: String) throws -> Generator {
