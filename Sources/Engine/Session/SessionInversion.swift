@@ -109,10 +109,11 @@ public struct SessionInversion: Sendable {
             } else if !todo.isEmpty {
                 let gathered = Tensor.concatenate(todo.map { targets.slice($0..<($0 + 1)) })
                 var s = session
+                // s holds what the sink saved: hand it back even when the run is cancelled or fails.
+                defer { session = s }
                 _ = try NaiveProjector(settings: settings, steps: budget).run(
                     generator: generator, statistics: statistics, loss: loss, targets: gathered, frameIndices: todo.map { $0 + first },
                     observer: observer, sink: { k, done in try save(&s, k.map { todo[$0] }, done) })
-                session = s
             }
         case .sequential:
             let starts = local.filter { !$0.clean.isEmpty }.count
@@ -125,11 +126,12 @@ public struct SessionInversion: Sendable {
                 let range = p..<scene.frames.upperBound
                 let sceneStarts: Set<Int> = scene.clean.lowerBound >= p && !scene.clean.isEmpty ? [scene.clean.lowerBound - p] : []
                 var s = session
+                // s holds what the sink saved: hand it back even when the run is cancelled or fails.
+                defer { session = s }
                 _ = try seq.run(
                     generator: generator, statistics: statistics, loss: loss, targets: targets.slice(range), sceneStarts: sceneStarts,
                     warmStart: p > 0 ? frames[p - 1] : nil, frameIndices: range.map { $0 + first }, observer: observer,
                     sink: { k, done in try save(&s, k.map { $0 + p }, done) })
-                session = s
             }
         case .scene:
             for scene in local where !pending(scene.frames).isEmpty {
@@ -138,11 +140,12 @@ public struct SessionInversion: Sendable {
                 list.scenes[0].clean = (scene.clean.lowerBound - scene.frames.lowerBound)..<(scene.clean.upperBound - scene.frames.lowerBound)
                 let lower = scene.frames.lowerBound
                 var s = session
+                // s holds what the sink saved: hand it back even when the run is cancelled or fails.
+                defer { session = s }
                 let r = try ClipInversion(method: .scene, budget: budget, settings: settings).run(
                     generator: generator, statistics: statistics, loss: loss, targets: targets.slice(scene.frames), first: first + lower,
                     scenes: list, warmStart: lower > 0 ? frames[lower - 1] : nil, observer: observer,
                     sink: { k, done in try save(&s, k.map { $0 + lower }, done) })
-                session = s
                 notes += r.notes
             }
         }

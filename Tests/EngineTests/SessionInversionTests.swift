@@ -1,0 +1,263 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+/// Sessions end to end on the tiny32 fixture generator (4 frames, a few steps a frame): a run
+/// cancelled after its second saved frame resumes with only the pending frames, the saved frames
+/// come back bit for bit, `redo` recomputes only its ranges, and nothing half-written is left behind.
+@Suite("SessionInversion: per-frame saves, resume, redo")
+struct SessionInversionTests {
+    /// Counts the observer's calls (one per optimisation step, with the frames it worked on) and
+    /// the frames `onFrame` hears of; cancels once `cancelAfterSaved` frames are saved.
+    final class RunRecorder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var steps: [[Int]] = []
+        private var saved: [(Int, FrameInversion)] = []
+        let cancelAfterSaved: Int?
+
+        init(cancelAfterSaved: Int? = nil) { self.cancelAfterSaved = cancelAfterSaved }
+
+        private func locked<T>(_ body: () -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body()
+        }
+
+        func observe(_ p: InversionProgress) -> Bool {
+            locked {
+                steps.append(p.frames)
+                return cancelAfterSaved.map { saved.count < $0 } ?? true
+            }
+        }
+
+        func frameSaved(_ index: Int, _ frame: FrameInversion) { locked { saved.append((index, frame)) } }
+
+        var stepFrames: [[Int]] { locked { steps } }
+        var savedIndices: [Int] { locked { saved.map(\.0) } }
+        var savedFrames: [Int: FrameInversion] { locked { Dictionary(saved, uniquingKeysWith: { $1 }) } }
+    }
+
+    /// A temporary session folder for the tiny32 generator and 4 frames rendered from it.
+    final class Bench {
+        static let frames = 4
+        let generator: Generator
+        let statistics: WStatistics
+        let targets: Tensor
+        let folder: String
+        let modelPath = Fixtures.path("stylegan2/tiny32/weights.safetensors")
+        let videoPath = Clips.bbbShot  // any file: the session records its identity
+
+        init() throws {
+            generator = try Fixtures.generator("tiny32")
+            statistics = WStatistics.compute(mapping: generator.mapping, samples: 1000, seed: 1)
+            var rng = TestRandom(seed: 21)
+            let z = rng.tensor([Self.frames, generator.config.zDim])
+            targets = generator.synthesize(ws: generator.mapping(z, truncationPsi: 0.7))
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-session-\(UUID().uuidString)").path
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: folder) }
+
+        func manifest(video: String? = nil, model: String? = nil, count: Int = frames) throws -> InversionSession.Manifest {
+            InversionSession.Manifest(
+                video: try FileIdentity(path: video ?? videoPath), model: try FileIdentity(path: model ?? modelPath),
+                resolution: generator.config.imgResolution, fit: "center-crop", fps: 25, videoFrames: Self.frames, first: 0, count: count)
+        }
+
+        /// Opens (or re-opens, as `--resume` does) the session.
+        func open() throws -> InversionSession { try InversionSession.open(folder: folder, fresh: try manifest()) }
+
+        func run(
+            _ method: InversionMethod, session: inout InversionSession, budget: Int, resume: Bool, redo: [Range<Int>] = [],
+            recorder: RunRecorder
+        ) throws -> SessionInversion.Outcome {
+            var settings = InversionSettings()
+            settings.batch = 1  // naive saves frame by frame
+            settings.seed = 3
+            return try SessionInversion(method: method, budget: budget, settings: settings, lossName: "default").run(
+                session: &session, generator: generator, statistics: statistics, targets: targets,
+                scenes: SceneList(cuts: [], frames: Self.frames), resume: resume, redo: redo,
+                observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
+        }
+
+        /// Runs until `recorder` cancels; true when the run was cancelled (InversionCancelled).
+        func runCancelled(_ method: InversionMethod, session: inout InversionSession, budget: Int, recorder: RunRecorder) throws -> Bool {
+            do {
+                _ = try run(method, session: &session, budget: budget, resume: false, recorder: recorder)
+                return false
+            } catch is InversionCancelled {
+                return true
+            }
+        }
+
+        func framePath(_ method: InversionMethod, _ i: Int) -> String {
+            String(format: "%@/frames/%@/%06d.safetensors", folder, method.rawValue, i)
+        }
+
+        /// Files whose names say they are an unfinished atomic write (".NAME.tmp-PID-RANDOM").
+        func leftovers() -> [String] {
+            let all = FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []
+            return all.filter { ($0 as NSString).lastPathComponent.contains(".tmp-") }
+        }
+    }
+
+    static func sameFrame(_ a: FrameInversion, _ b: FrameInversion) -> Bool {
+        guard sameBits(a.ws, b.ws), (a.noise == nil) == (b.noise == nil) else { return false }
+        return zip(a.noise ?? [], b.noise ?? []).allSatisfy { sameBits($0, $1) }
+    }
+
+    @Test("naive: cancelled after two saved frames, resumed (same session value) with the two pending ones only")
+    func naiveResume() throws {
+        let bench = try Bench()
+        let budget = 3
+        var session = try bench.open()
+        let first = RunRecorder(cancelAfterSaved: 2)
+        #expect(try bench.runCancelled(.naive, session: &session, budget: budget, recorder: first))
+        #expect(first.savedIndices == [0, 1])
+        // Frame 2's first step ran and was told to stop.
+        #expect(first.stepFrames == Array(repeating: [0], count: budget) + Array(repeating: [1], count: budget) + [[2]])
+
+        let onDisk = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        #expect(onDisk?.status == "dd.." && onDisk?.complete == false && onDisk?.evaluations == 2 * budget, "\(String(describing: onDisk))")
+        #expect(session.manifest.methods["naive"]?.status == "dd..", "the caller's session must know what is saved (it reports it and saves it again)")
+        #expect(FileManager.default.fileExists(atPath: bench.framePath(.naive, 1)))
+        #expect(!FileManager.default.fileExists(atPath: bench.framePath(.naive, 2)))
+        #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
+
+        // Resume with the same session value, as a background job paused and resumed does.
+        let second = RunRecorder()
+        let outcome = try bench.run(.naive, session: &session, budget: budget, resume: true, recorder: second)
+        #expect(second.stepFrames.count == 2 * budget && Set(second.stepFrames) == [[2], [3]], "\(second.stepFrames)")
+        #expect(second.savedIndices == [2, 3])
+        for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
+        for i in 2..<4 { #expect(Self.sameFrame(outcome.frames[i], second.savedFrames[i]!)) }
+        let record = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        #expect(record?.status == "dddd" && record?.complete == true && record?.evaluations == 4 * budget)
+        #expect(outcome.evaluations == 4 * budget)
+        // The assembled latents hold the saved frames.
+        let w = try SafeTensorsFile(path: bench.folder + "/latents/naive.safetensors").tensor("w")
+        #expect(w.shape == [4, bench.generator.config.numWs, bench.generator.config.wDim])
+        for i in 0..<4 { #expect(sameBits(w.slice(i..<(i + 1)).reshaped(Array(w.shape.dropFirst())), outcome.frames[i].ws)) }
+        #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
+    }
+
+    @Test("naive: a saved frame whose file is damaged is redone on resume")
+    func damagedFrameRedone() throws {
+        let bench = try Bench()
+        var session = try bench.open()
+        let first = RunRecorder(cancelAfterSaved: 2)
+        #expect(try bench.runCancelled(.naive, session: &session, budget: 2, recorder: first))
+        let path = bench.framePath(.naive, 1)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        var reopened = try bench.open()
+        let second = RunRecorder()
+        let outcome = try bench.run(.naive, session: &reopened, budget: 2, resume: true, recorder: second)
+        #expect(second.savedIndices == [1, 2, 3], "frame 1's file is cut short: it must be redone")
+        #expect(Self.sameFrame(outcome.frames[0], first.savedFrames[0]!))
+        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["naive"]?.status == "dddd")
+    }
+
+    @Test("sequential: cancelled after two saved frames, reopened and resumed from the third (warm, 1 step each)")
+    func sequentialResume() throws {
+        let bench = try Bench()
+        // 4 frames, one scene, budget 4: warm frames get max(1, 4 * 4 / (4 + 9)) = 1 step, the first 10.
+        let budget = 4
+        var session = try bench.open()
+        let first = RunRecorder(cancelAfterSaved: 2)
+        #expect(try bench.runCancelled(.sequential, session: &session, budget: budget, recorder: first))
+        #expect(first.stepFrames == Array(repeating: [0], count: 10) + [[1], [2]], "\(first.stepFrames)")
+        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]?.status == "dd..")
+        #expect(session.manifest.methods["sequential"]?.status == "dd..", "the caller's session must know what is saved")
+
+        var reopened = try bench.open()
+        let second = RunRecorder()
+        let outcome = try bench.run(.sequential, session: &reopened, budget: budget, resume: true, recorder: second)
+        #expect(second.stepFrames == [[2], [3]], "only the pending frames, warm-started: \(second.stepFrames)")
+        for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
+        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]?.status == "dddd")
+        #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
+    }
+
+    @Test("redo: only the frames in the ranges are recomputed; the others stay bit for bit")
+    func redoRanges() throws {
+        let bench = try Bench()
+        let budget = 2
+        var session = try bench.open()
+        let all = RunRecorder()
+        let before = try bench.run(.naive, session: &session, budget: budget, resume: false, recorder: all)
+        #expect(all.savedIndices == [0, 1, 2, 3] && all.stepFrames.count == 4 * budget)
+
+        let again = RunRecorder()
+        let after = try bench.run(.naive, session: &session, budget: budget, resume: true, redo: [1..<3], recorder: again)
+        #expect(again.savedIndices == [1, 2] && again.stepFrames.count == 2 * budget && Set(again.stepFrames) == [[1], [2]], "\(again.stepFrames)")
+        for i in [0, 3] { #expect(Self.sameFrame(after.frames[i], before.frames[i]), "frame \(i) is outside the redo ranges") }
+        let record = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        #expect(record?.status == "dddd" && record?.evaluations == 4 * budget)
+
+        // Resuming a complete session optimises nothing.
+        let idle = RunRecorder()
+        let same = try bench.run(.naive, session: &session, budget: budget, resume: true, recorder: idle)
+        #expect(idle.stepFrames.isEmpty && idle.savedIndices.isEmpty)
+        for i in 0..<4 { #expect(Self.sameFrame(same.frames[i], after.frames[i])) }
+        #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
+    }
+}
+
+/// The session folder's manifest: refusals and damaged files, each a one-line error naming session.json.
+@Suite("InversionSession: refusals and damaged manifests")
+struct InversionSessionTests {
+    typealias Bench = SessionInversionTests.Bench
+
+    @Test("Another model, another video or another window is refused; session.json is left as it was")
+    func refusesAnotherModelOrVideo() throws {
+        let bench = try Bench()
+        _ = try bench.open()
+        let path = bench.folder + "/session.json"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let cases: [(InversionSession.Manifest, String)] = [
+            (try bench.manifest(model: Fixtures.path("stylegan2/small64/weights.safetensors")), "another model"),
+            (try bench.manifest(video: Clips.bbbCuts), "another video"),
+            (try bench.manifest(count: 3), "frames 0..<4"),
+        ]
+        for (manifest, phrase) in cases {
+            let message = linstoryFailure { _ = try InversionSession.open(folder: bench.folder, fresh: manifest) }
+            #expect(message?.hasPrefix(path + ": ") == true && message?.contains(phrase) == true, "\(String(describing: message))")
+            #expect(message.map { !$0.contains("\n") } == true)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
+        // The same model under another path is the same session (files move).
+        let moved = bench.folder + "-model.safetensors"
+        try FileManager.default.copyItem(atPath: bench.modelPath, toPath: moved)
+        defer { try? FileManager.default.removeItem(atPath: moved) }
+        #expect(try InversionSession.open(folder: bench.folder, fresh: try bench.manifest(model: moved)).manifest.count == 4)
+    }
+
+    @Test("A damaged or foreign session.json is a one-line error naming it")
+    func damagedManifest() throws {
+        let bench = try Bench()
+        _ = try bench.open()
+        let path = bench.folder + "/session.json"
+        let good = try String(contentsOfFile: path, encoding: .utf8)
+        let damaged = [
+            "{ not json",
+            String(good.prefix(good.count / 2)),
+            "",
+            "[1, 2, 3]",
+            good.replacingOccurrences(of: "\"version\" : 2", with: "\"version\" : 1"),
+        ]
+        #expect(damaged[4] != good)
+        for text in damaged {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let opens: [() throws -> Void] = [{ _ = try InversionSession.read(folder: bench.folder) }, { _ = try bench.open() }]
+            for open in opens {
+                let message = linstoryFailure(open)
+                #expect(message?.hasPrefix(path + ": ") == true, "\(String(describing: message)) for \(text.prefix(20))")
+                #expect(message.map { !$0.contains("\n") && !$0.contains("not a LinstoryError") } == true, "\(String(describing: message))")
+            }
+        }
+        try FileManager.default.removeItem(atPath: path)
+        #expect(linstoryFailure { _ = try InversionSession.read(folder: bench.folder) }?.contains("session.json missing") == true)
+    }
+}
