@@ -237,6 +237,92 @@ struct KernelReferenceTests {
         #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(t, gtBody) + 1e-12, "\(s): <col2imT t, g> \(lhs) != <t, im2colT g> \(rhs)")
     }
 
+    /// im2col3x3Rows (any run of the batch's image rows, styles applied, columns in a wider matrix)
+    /// equals the naive gather of the scaled input, and leaves the columns outside its slice alone.
+    @Test(arguments: shapes)
+    func im2colRowsIsTheScaledNaiveGather(_ s: Shape) {
+        var rng = TestRandom(seed: 11)
+        let hw = s.height * s.width
+        let x = rng.normals(s.channels * s.batch * hw)  // [C, N, H, W]
+        let scales = rng.normals(s.batch * s.channels)  // [N, C]
+        var scaled = x
+        for c in 0..<s.channels { for n in 0..<s.batch { for p in 0..<hw { scaled[(c * s.batch + n) * hw + p] *= scales[n * s.channels + c] } } }
+        // Every row of the whole batch, as im2col of all samples.
+        let all = Self.naiveIm2col(scaled, Shape(channels: s.channels, batch: s.batch, height: s.height, width: s.width, n0: 0, count: s.batch))
+        let rowsTotal = s.batch * s.height
+        let width = rowsTotal * s.width
+        for rows in [0..<rowsTotal, (rowsTotal / 3)..<(rowsTotal - rowsTotal / 4), (rowsTotal - 1)..<rowsTotal] where !rows.isEmpty {
+            // Into a [C * 9, all columns] matrix at the slice's place, the rest NaN.
+            var cols = Self.buffer(Array(repeating: .nan, count: s.channels * 9 * width))
+            cols.withUnsafeMutableBufferPointer { cp in
+                im2col3x3Rows(
+                    x, channels: s.channels, batch: s.batch, height: s.height, width: s.width, rows: rows, scales: scales,
+                    into: cp.baseAddress! + rows.lowerBound * s.width, ldCols: width)
+            }
+            Self.expectTailUntouched(cols, count: s.channels * 9 * width, "im2col3x3Rows \(s) rows \(rows)")
+            for r in 0..<(s.channels * 9) {
+                for q in 0..<width {
+                    let v = cols[r * width + q]
+                    if rows.contains(q / s.width) {
+                        #expect(abs(v - all[r * width + q]) <= 1e-6 * max(1, abs(all[r * width + q])), "\(s) rows \(rows): row \(r) column \(q)")
+                    } else {
+                        #expect(v.isNaN, "\(s) rows \(rows): wrote column \(q) outside its slice")
+                    }
+                }
+            }
+        }
+        // Unscaled and packed: im2col3x3 of a sample chunk.
+        var packed = Self.buffer(Array(repeating: .nan, count: s.channels * 9 * s.count * hw))
+        im2col3x3Rows(x, channels: s.channels, batch: s.batch, height: s.height, width: s.width, rows: s.n0 * s.height..<(s.n0 + s.count) * s.height, scales: nil, into: &packed)
+        let expected = Self.naiveIm2col(x, s)
+        #expect(Array(packed[..<expected.count]) == expected, "\(s): im2col3x3Rows of a sample chunk differs from im2col3x3")
+        Self.expectTailUntouched(packed, count: expected.count, "im2col3x3Rows packed \(s)")
+    }
+
+    /// The fused up-sampling (transposedConv3x3UpFIR) equals its two-step reference:
+    /// col2imTransposed3x3Accumulate into a zeroed [2H + 1, 2W + 1] grid, then upFirDn2d with padding
+    /// 1 (both held against the naive definitions above); its backward is the exact adjoint.
+    @Test(arguments: [(1, 1), (1, 2), (2, 3), (4, 4), (5, 3), (8, 9)])
+    func fusedUpsamplingIsScatterThenFIR(_ size: (Int, Int)) {
+        let (h, w) = size
+        var rng = TestRandom(seed: 12)
+        let tapStride = h * w + 5  // tap planes inside a wider GEMM row
+        let t = rng.normals(9 * tapStride)
+        let taps = Self.taps()
+        // Reference: scatter, then FIR.
+        var grid = [Float](repeating: 0, count: (2 * h + 1) * (2 * w + 1))
+        var packed = [Float](repeating: 0, count: 9 * h * w)
+        for k in 0..<9 { for p in 0..<(h * w) { packed[k * h * w + p] = t[k * tapStride + p] } }
+        col2imTransposed3x3Accumulate(packed, channels: 1, batch: 1, height: h, width: w, samples: 0, count: 1, into: &grid)
+        let axis = UpFirDnAxis(up: 1, pad0: 1, pad1: 1, taps: taps)
+        #expect(axis.outputLength(2 * w + 1) == 2 * w)
+        var reference = [Float](repeating: 0, count: 4 * h * w)
+        var firScratch = [Float](repeating: 0, count: (2 * h + 1) * 2 * w)
+        upFirDn2d(grid, planes: 1, height: 2 * h + 1, width: 2 * w + 1, axis: axis, into: &reference, scratch: &firScratch)
+
+        var scratch = [Float](repeating: .nan, count: transposedConv3x3UpFIRScratch(height: h, width: w))
+        var y = Self.buffer(Array(repeating: .nan, count: 4 * h * w))
+        transposedConv3x3UpFIR(t, tapStride: tapStride, height: h, width: w, fir: taps, into: &y, scratch: &scratch)
+        Self.expectClose(Array(y[..<(4 * h * w)]), reference.map(Double.init), tol: 1e-5, "transposedConv3x3UpFIR \(h)x\(w)")
+        Self.expectTailUntouched(y, count: 4 * h * w, "transposedConv3x3UpFIR \(h)x\(w)")
+
+        // Adjoint: <A t, g> = <t, A^T g>, and nothing written between the tap planes.
+        let g = rng.normals(4 * h * w)
+        var gt = Self.buffer(Array(repeating: .nan, count: 9 * tapStride))
+        scratch = [Float](repeating: .nan, count: transposedConv3x3UpFIRScratch(height: h, width: w))
+        transposedConv3x3UpFIRBackward(g, height: h, width: w, fir: taps, into: &gt, tapStride: tapStride, scratch: &scratch)
+        var gtPacked = [Float](repeating: 0, count: 9 * h * w)
+        for k in 0..<9 {
+            for p in 0..<(h * w) { gtPacked[k * h * w + p] = gt[k * tapStride + p] }
+            #expect(gt[(k * tapStride + h * w)..<((k + 1) * tapStride)].allSatisfy { $0.isNaN }, "\(h)x\(w): backward wrote between tap planes")
+        }
+        Self.expectTailUntouched(gt, count: 9 * tapStride, "transposedConv3x3UpFIRBackward \(h)x\(w)")
+        let lhs = ReferenceOps.dot(Array(y[..<(4 * h * w)]), g)
+        let rhs = ReferenceOps.dot(packed, gtPacked)
+        print("kernel fused up adjoint \(h)x\(w): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        #expect(abs(lhs - rhs) <= 1e-5 * ReferenceOps.absDot(packed, gtPacked), "\(h)x\(w): <A t, g> \(lhs) != <t, A^T g> \(rhs)")
+    }
+
     // MARK: - upfirdn2d
 
     struct FIRCase: Sendable, CustomStringConvertible {
@@ -346,6 +432,37 @@ struct KernelReferenceTests {
                 b: b.map(Double.init), ldb: ldb, beta: Double(beta), c: &expected, ldc: ldc)
             Self.expectClose(out, expected, tol: 1e-5, "sgemm \(c) m \(m) n \(n) k \(k)")
             for i in 0..<m { #expect(out[i * ldc + n] == c0[i * ldc + n], "sgemm \(c): wrote C's padding column in row \(i)") }
+        }
+    }
+
+    /// The skinny kernels (few rows, for styles) against the triple loop: both layouts, alpha and
+    /// beta, leading dimensions wider than the rows, and C's padding columns left alone.
+    @Test(arguments: [false, true])
+    func skinnyGEMMIsTheTripleLoop(_ transB: Bool) {
+        var rng = TestRandom(seed: 13)
+        for (m, n, k) in [(1, 1, 1), (1, 9, 4), (3, 17, 19), (8, 5, 33), (2, 130, 256)] {
+            for (alpha, beta): (Float, Float) in [(1, 0), (0.75, -0.5), (0.5, 1)] {
+                let lda = k + 2
+                let bRows = transB ? n : k
+                let bCols = transB ? k : n
+                let ldb = bCols + 3
+                let ldc = n + 1
+                let a = rng.normals(m * lda)
+                let b = rng.normals(bRows * ldb)
+                let c0 = rng.normals(m * ldc)
+                var out = c0
+                if transB {
+                    skinnyGEMMTransB(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &out, ldc: ldc)
+                } else {
+                    skinnyGEMM(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &out, ldc: ldc)
+                }
+                var expected = c0.map(Double.init)
+                ReferenceOps.gemm(
+                    transA: false, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a.map(Double.init), lda: lda,
+                    b: b.map(Double.init), ldb: ldb, beta: Double(beta), c: &expected, ldc: ldc)
+                Self.expectClose(out, expected, tol: 1e-5, "skinny GEMM transB \(transB) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta)")
+                for i in 0..<m { #expect(out[i * ldc + n] == c0[i * ldc + n], "skinny GEMM: wrote C's padding column in row \(i)") }
+            }
         }
     }
 }

@@ -134,3 +134,44 @@ public func im2colTransposed3x3(
         }
     }
 }
+
+/// cols [C * 9, rows.count * W] <- x [C, N, H, W] * scale, for the image rows `rows` of the batch's
+/// N * H rows (row r is line r % H of sample r / H), stride 1, padding 1: the columns of one slice of a
+/// conv GEMM, whose output columns are then y [O, N * H * W] from r * W on. `scales` [N, C] multiplies
+/// each (sample, channel) plane on the way (a modulated conv's styles); nil leaves x as it is.
+/// For rows = n0 * H ..< (n0 + count) * H this is `im2col3x3` of samples n0 ..< n0 + count.
+/// `ldCols` (default rows.count * W) is the distance between rows of cols, for a slice of wider columns.
+public func im2col3x3Rows(
+    _ x: UnsafePointer<Float>, channels: Int, batch: Int, height: Int, width: Int, rows: Range<Int>,
+    scales: UnsafePointer<Float>?, into cols: UnsafeMutablePointer<Float>, ldCols: Int? = nil
+) {
+    let rowLength = ldCols ?? rows.count * width
+    for c in 0..<channels {
+        for ky in 0..<3 {
+            for kx in 0..<3 {
+                let out = cols + (c * 9 + ky * 3 + kx) * rowLength
+                for r in rows {
+                    let sample = r / height
+                    let sy = r % height + ky - 1
+                    let d = out + (r - rows.lowerBound) * width
+                    if sy < 0 || sy >= height {
+                        d.update(repeating: 0, count: width)
+                        continue
+                    }
+                    let s = x + ((c * batch + sample) * height + sy) * width
+                    let scale = scales?[sample * channels + c] ?? 1
+                    // Interior, then the one zero column that the shift exposes.
+                    if kx == 1 {
+                        for q in 0..<width { d[q] = s[q] * scale }
+                    } else if kx == 0 {
+                        d[0] = 0
+                        for q in 1..<max(1, width) { d[q] = s[q - 1] * scale }
+                    } else {
+                        for q in 0..<(width - 1) { d[q] = s[q + 1] * scale }
+                        d[width - 1] = 0
+                    }
+                }
+            }
+        }
+    }
+}

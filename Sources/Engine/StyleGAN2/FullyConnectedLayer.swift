@@ -24,9 +24,14 @@ public struct FullyConnectedLayer: Sendable {
     func forward(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         let o = outFeatures
         weight.withUnsafeBufferPointer { w in
-            BLAS.sgemm(
-                transB: true, m: rows, n: o, k: inFeatures, alpha: weightGain,
-                a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures, c: y, ldc: ldy)
+            if rows <= skinnyGEMMMaxRows {
+                skinnyGEMMTransB(
+                    m: rows, n: o, k: inFeatures, alpha: weightGain, a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures, c: y, ldc: ldy)
+            } else {
+                BLAS.sgemm(
+                    transB: true, m: rows, n: o, k: inFeatures, alpha: weightGain,
+                    a: x, lda: ldx, b: w.baseAddress!, ldb: inFeatures, c: y, ldc: ldy)
+            }
         }
         bias.withUnsafeBufferPointer { b in
             for r in 0..<rows {
@@ -64,9 +69,13 @@ public struct FullyConnectedLayer: Sendable {
         }
         if let gx {
             weight.withUnsafeBufferPointer { w in
-                BLAS.sgemm(
-                    m: rows, n: i, k: o, alpha: weightGain, a: gy, lda: ldy, b: w.baseAddress!, ldb: i,
-                    beta: 1, c: gx, ldc: ldgx)
+                if rows <= skinnyGEMMMaxRows {
+                    skinnyGEMM(m: rows, n: i, k: o, alpha: weightGain, a: gy, lda: ldy, b: w.baseAddress!, ldb: i, beta: 1, c: gx, ldc: ldgx)
+                } else {
+                    BLAS.sgemm(
+                        m: rows, n: i, k: o, alpha: weightGain, a: gy, lda: ldy, b: w.baseAddress!, ldb: i,
+                        beta: 1, c: gx, ldc: ldgx)
+                }
             }
         }
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// NVIDIA's `SynthesisLayer`: a modulated 3x3 convolution (2x transposed up-sampling + [1,3,3,1] FIR
 /// when `up`), demodulation, noise, bias, lrelu * sqrt(2), clamp to `conv_clamp`.
 ///
@@ -13,7 +15,9 @@ public struct SynthesisLayer: Sendable {
     /// Which of the num_ws latents drives this layer.
     public let wIndex: Int
 
-    public var weight: Tensor  // [O, I, 3, 3]
+    public var weight: Tensor {  // [O, I, 3, 3]
+        didSet { prepared = PreparedConvWeights() }
+    }
     public var bias: Tensor  // [O]
     public var noiseStrength: Tensor  // []
     public var noiseConst: Tensor  // [R, R]
@@ -21,7 +25,57 @@ public struct SynthesisLayer: Sendable {
     /// The up-sampling FIR taps per axis, flipped, with gain 2 folded in (2D gain 4).
     public let upTaps: [Float]
 
+    /// What the forward derives from `weight` alone, computed on first use; a new weight drops it.
+    var prepared = PreparedConvWeights()
+
     var inputResolution: Int { up ? resolution / 2 : resolution }
+
+    /// The weight's derivatives; hold the returned object while using its buffers.
+    var preparedWeights: PreparedConvWeights.Values { prepared.get(self) }
+}
+
+/// Weight-only derivatives of a `SynthesisLayer`, shared by the copies of a layer until its weight
+/// changes (the weight's `didSet` replaces the whole object, so no copy ever sees stale values).
+final class PreparedConvWeights: @unchecked Sendable {
+    final class Values {
+        /// [O, I]: the sum over the 9 taps of weight^2, for the demodulation.
+        let weightSquares: Buffer
+        /// [O * 9, I] for up layers: [(o, ky, kx), i] = weight[o, i, ky, kx], the transposed conv's GEMM operand.
+        let transposedWeight: Buffer?
+
+        init(_ l: SynthesisLayer) {
+            let co = l.outChannels
+            let ci = l.inChannels
+            weightSquares = Buffer(count: co * ci)
+            transposedWeight = l.up ? Buffer(count: co * 9 * ci) : nil
+            l.weight.withUnsafeBufferPointer { wb in
+                let w = wb.baseAddress!
+                for o in 0..<co {
+                    for i in 0..<ci {
+                        var acc: Float = 0
+                        for k in 0..<9 { acc += w[(o * ci + i) * 9 + k] * w[(o * ci + i) * 9 + k] }
+                        weightSquares.pointer[o * ci + i] = acc
+                    }
+                }
+                if let wt = transposedWeight?.pointer {
+                    for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
+                }
+            }
+        }
+    }
+
+    private let lock = NSLock()
+    private var values: Values?
+
+    /// The values for `layer` (whose weight this object was made for), computed once.
+    func get(_ layer: SynthesisLayer) -> Values {
+        lock.lock()
+        defer { lock.unlock() }
+        if let v = values { return v }
+        let v = Values(layer)
+        values = v
+        return v
+    }
 }
 
 /// NVIDIA's `ToRGBLayer`: a 1x1 modulated convolution without demodulation, styles scaled by

@@ -193,6 +193,12 @@ extension SynthesisNetwork {
         }
     }
 
+    /// Workers for a phase of `flops` multiply-adds times two: one per 2 MFLOP, at most the workspace's.
+    /// A fork and join costs tens of microseconds, more than the smallest layers' whole GEMM.
+    private static func parts(flops: Double, _ ws_: SynthesisWorkspace) -> Int {
+        max(1, min(ws_.threads, Int(flops / 2e6)))
+    }
+
     private func convForward(
         _ l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, input x: UnsafePointer<Float>,
         ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace
@@ -203,121 +209,107 @@ extension SynthesisNetwork {
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
-        let parts = ws_.threads
+        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), ws_)
         l.affine.forward(ws + l.wIndex * wDim, rows: n, ldx: numWs * wDim, into: st.s.pointer, ldy: ci)
+        let prepared = l.preparedWeights
         nonisolated(unsafe) let s = st.s.pointer
-        nonisolated(unsafe) let wsq = st.weightSquares.pointer
         nonisolated(unsafe) let d = st.d.pointer
-        nonisolated(unsafe) let xs = st.xs.pointer
+        // Demodulation: d[n, o] = (sum_i wsq[o, i] s[n, i]^2 + 1e-8)^-1/2, as one small GEMM.
+        nonisolated(unsafe) let s2 = st.gs.pointer  // free until the backward
+        for j in 0..<(n * ci) { s2[j] = s[j] * s[j] }
+        if n <= skinnyGEMMMaxRows {
+            skinnyGEMMTransB(m: n, n: co, k: ci, a: s2, lda: ci, b: prepared.weightSquares.pointer, ldb: ci, c: d, ldc: co)
+        } else {
+            BLAS.sgemm(transB: true, m: n, n: co, k: ci, a: s2, lda: ci, b: prepared.weightSquares.pointer, ldb: ci, c: d, ldc: co)
+        }
+        for j in 0..<(n * co) { d[j] = 1 / (d[j] + 1e-8).squareRoot() }
         nonisolated(unsafe) let y0 = st.y0.pointer
         nonisolated(unsafe) let cols = ws_.cols.pointer
-        l.weight.withUnsafeBufferPointer { wb in
-            nonisolated(unsafe) let w = wb.baseAddress!
-            // Demodulation: d[n, o] = (sum_i wsq[o, i] s[n, i]^2 + 1e-8)^-1/2, wsq = sum over taps of w^2.
-            Parallel.split(co, maxParts: parts) { _, range in
-                for o in range {
-                    for i in 0..<ci {
-                        var acc: Float = 0
-                        for k in 0..<9 { acc += w[(o * ci + i) * 9 + k] * w[(o * ci + i) * 9 + k] }
-                        wsq[o * ci + i] = acc
-                    }
-                    for smp in 0..<n {
-                        var acc: Float = 0
-                        for i in 0..<ci { acc += wsq[o * ci + i] * s[smp * ci + i] * s[smp * ci + i] }
-                        d[smp * co + o] = 1 / (acc + 1e-8).squareRoot()
-                    }
-                }
-            }
-            // xs = x * s, per (input channel, sample) plane.
-            Parallel.split(ci, maxParts: parts) { _, range in
-                for i in range {
-                    for smp in 0..<n {
-                        let scale = s[smp * ci + i]
-                        let src = x + (i * n + smp) * hwIn
-                        let dst = xs + (i * n + smp) * hwIn
-                        for p in 0..<hwIn { dst[p] = src[p] * scale }
-                    }
-                }
-            }
+        l.bias.withUnsafeBufferPointer { biasBuffer in
+            let epilogue = ConvEpilogue(l, st, bias: biasBuffer.baseAddress!, batch: n)
             if l.up {
-                nonisolated(unsafe) let wt = st.transposedWeight!.pointer
-                nonisolated(unsafe) let upsampled = ws_.upsampled.pointer
-                let t = 2 * hin + 1
-                Parallel.split(co, maxParts: parts) { _, range in
-                    for o in range { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
-                    upsampled.advanced(by: range.lowerBound * n * t * t).update(repeating: 0, count: range.count * n * t * t)
-                }
-                var n0 = 0
-                while n0 < n {
-                    let nc = min(st.chunk, n - n0)
-                    let start = n0
-                    // Columns of the transposed conv, then their scatter: both split by output channel.
-                    Parallel.split(co, maxParts: parts) { _, range in
-                        BLAS.sgemm(
-                            m: range.count * 9, n: nc * hwIn, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
-                            b: xs + start * hwIn, ldb: n * hwIn, c: cols + range.lowerBound * 9 * nc * hwIn, ldc: nc * hwIn)
-                        col2imTransposed3x3Accumulate(
-                            cols, channels: co, batch: n, height: hin, width: hin, samples: start, count: nc,
-                            channelRange: range, into: upsampled)
+                // xs = x * s, per (input channel, sample) plane: the transposed conv's GEMM operand.
+                nonisolated(unsafe) let xs = st.xs.pointer
+                Parallel.split(ci, maxParts: n * ci * hwIn >= 1 << 16 ? parts : 1) { _, range in
+                    for i in range {
+                        for smp in 0..<n {
+                            let scale = s[smp * ci + i]
+                            let src = x + (i * n + smp) * hwIn
+                            let dst = xs + (i * n + smp) * hwIn
+                            for p in 0..<hwIn { dst[p] = src[p] * scale }
+                        }
                     }
-                    n0 += nc
                 }
-                let axis = UpFirDnAxis(up: 1, pad0: 1, pad1: 1, taps: l.upTaps)
+                nonisolated(unsafe) let wt = prepared.transposedWeight!.pointer
                 nonisolated(unsafe) let scratch = ws_.firScratch.pointer
-                let stride = ws_.firScratchStride
-                Parallel.split(co * n, maxParts: parts) { part, range in
-                    upFirDn2d(
-                        upsampled + range.lowerBound * t * t, planes: range.count, height: t, width: t, axis: axis,
-                        into: y0 + range.lowerBound * hw, scratch: scratch + part * stride)
+                let scratchStride = ws_.firScratchStride
+                let fir = l.upTaps
+                let chunk = st.chunk
+                // Per output channel: the tap planes of the transposed conv (GEMM), then the fused
+                // scatter + FIR, then the epilogue, while the plane is in cache.
+                Parallel.split(co, maxParts: parts) { part, range in
+                    let scratch = scratch + part * scratchStride
+                    var n0 = 0
+                    while n0 < n {
+                        let nc = min(chunk, n - n0)
+                        let rowLength = nc * hwIn
+                        BLAS.sgemm(
+                            m: range.count * 9, n: rowLength, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
+                            b: xs + n0 * hwIn, ldb: n * hwIn, c: cols + range.lowerBound * 9 * rowLength, ldc: rowLength)
+                        for o in range {
+                            for j in 0..<nc {
+                                transposedConv3x3UpFIR(
+                                    cols + o * 9 * rowLength + j * hwIn, tapStride: rowLength, height: hin, width: hin, fir: fir,
+                                    into: y0 + (o * n + n0 + j) * hw, scratch: scratch)
+                                epilogue.apply(channel: o, sample: n0 + j, pixels: 0..<hw)
+                            }
+                        }
+                        n0 += nc
+                    }
                 }
             } else {
-                var n0 = 0
-                while n0 < n {
-                    let nc = min(st.chunk, n - n0)
-                    let start = n0
-                    Parallel.split(ci, maxParts: parts) { _, range in
-                        im2col3x3(xs, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
-                    }
-                    Parallel.split(co, maxParts: parts) { _, range in
-                        BLAS.sgemm(
-                            m: range.count, n: nc * hw, k: ci * 9, a: w + range.lowerBound * ci * 9, lda: ci * 9, b: cols, ldb: nc * hw,
-                            c: y0 + range.lowerBound * n * hw + start * hw, ldc: n * hw)
-                    }
-                    n0 += nc
-                }
-            }
-        }
-        // Demodulate, add noise and bias, lrelu * sqrt(2), clamp — in NVIDIA's order.
-        let strength = l.noiseStrength[flat: 0]
-        let clamp = l.convClamp ?? .infinity
-        let gain = Float(2).squareRoot()
-        let hasNoise = st.hasNoise
-        let perSample = st.noisePerSample
-        nonisolated(unsafe) let outBase = st.out.pointer
-        nonisolated(unsafe) let noiseBase = st.noise.pointer
-        l.bias.withUnsafeBufferPointer { bias in
-            nonisolated(unsafe) let bias = bias.baseAddress!
-            Parallel.split(co, maxParts: parts) { _, range in
-                for o in range {
-                    for smp in 0..<n {
-                        let dv = d[smp * co + o]
-                        let base = (o * n + smp) * hw
-                        let yRow = y0 + base
-                        let out = outBase + base
-                        let noise = noiseBase + (perSample ? smp * hw : 0)
-                        let b = bias[o]
-                        if hasNoise {
-                            for p in 0..<hw {
-                                var v = yRow[p] * dv + noise[p] * strength + b
-                                v = (v > 0 ? v : v * 0.2) * gain
-                                out[p] = min(max(v, -clamp), clamp)
+                let k = ci * 9
+                l.weight.withUnsafeBufferPointer { wb in
+                    nonisolated(unsafe) let w = wb.baseAddress!
+                    if n * hw >= co {
+                        // Split by image rows (all channels each): every worker lowers, multiplies and
+                        // finishes its own columns, and packs only its part of the column matrix.
+                        let rowsPerChunk = st.rowsPerChunk
+                        let partStride = ws_.colsPartStride
+                        Parallel.split(n * hin, maxParts: parts) { part, range in
+                            let c = cols + part * partStride
+                            var r0 = range.lowerBound
+                            while r0 < range.upperBound {
+                                let r1 = min(range.upperBound, r0 + rowsPerChunk)
+                                let columns = (r1 - r0) * hin
+                                im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: r0..<r1, scales: s, into: c)
+                                BLAS.sgemm(m: co, n: columns, k: k, a: w, lda: k, b: c, ldb: columns, c: y0 + r0 * hin, ldc: n * hw)
+                                // The rows r0 ..< r1 may span samples.
+                                var r = r0
+                                while r < r1 {
+                                    let smp = r / hin
+                                    let end = min(r1, (smp + 1) * hin)
+                                    for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
+                                    r = end
+                                }
+                                r0 = r1
                             }
-                        } else {
-                            for p in 0..<hw {
-                                var v = yRow[p] * dv + b
-                                v = (v > 0 ? v : v * 0.2) * gain
-                                out[p] = min(max(v, -clamp), clamp)
+                        }
+                    } else {
+                        // Small grids: the weight is the bigger operand, so split the output channels
+                        // (each worker packs its part of the weight) over columns lowered once.
+                        var n0 = 0
+                        while n0 < n {
+                            let nc = min(st.chunk, n - n0)
+                            let start = n0
+                            im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: n0 * hin..<(n0 + nc) * hin, scales: s, into: cols)
+                            Parallel.split(co, maxParts: parts) { _, range in
+                                BLAS.sgemm(
+                                    m: range.count, n: nc * hw, k: k, a: w + range.lowerBound * k, lda: k, b: cols, ldb: nc * hw,
+                                    c: y0 + range.lowerBound * n * hw + start * hw, ldc: n * hw)
+                                for o in range { for j in start..<(start + nc) { epilogue.apply(channel: o, sample: j, pixels: 0..<hw) } }
                             }
+                            n0 += nc
                         }
                     }
                 }
@@ -337,6 +329,7 @@ extension SynthesisNetwork {
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
         let parts = ws_.threads
+        let prepared = l.preparedWeights
         let strength = l.noiseStrength[flat: 0]
         let clamp = l.convClamp ?? .infinity
         let gain = Float(2).squareRoot()
@@ -431,17 +424,10 @@ extension SynthesisNetwork {
         l.weight.withUnsafeBufferPointer { wb in
             nonisolated(unsafe) let w = wb.baseAddress!
             if l.up {
-                let t = 2 * hin + 1
-                let axis = UpFirDnAxis(up: 1, pad0: 1, pad1: 1, taps: l.upTaps)
-                nonisolated(unsafe) let upsampled = ws_.upsampled.pointer
+                let fir = l.upTaps
                 nonisolated(unsafe) let scratch = ws_.firScratch.pointer
                 let stride = ws_.firScratchStride
-                Parallel.split(co * n, maxParts: parts) { part, range in
-                    upFirDn2dBackward(
-                        g + range.lowerBound * hw, planes: range.count, height: t, width: t, axis: axis,
-                        into: upsampled + range.lowerBound * t * t, accumulate: false, scratch: scratch + part * stride)
-                }
-                nonisolated(unsafe) let wt = st.transposedWeight!.pointer
+                nonisolated(unsafe) let wt = prepared.transposedWeight!.pointer
                 // gWt [(o, k), i] accumulates in gcols when weight gradients are wanted.
                 nonisolated(unsafe) let gWt = gcols
                 if gWeight != nil { gWt.update(repeating: 0, count: co * 9 * ci) }
@@ -449,8 +435,16 @@ extension SynthesisNetwork {
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
                     let start = n0
-                    Parallel.split(co, maxParts: parts) { _, range in
-                        im2colTransposed3x3(upsampled, channels: co, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
+                    // The adjoint of the fused scatter + FIR: d/d the transposed conv's tap planes.
+                    Parallel.split(co, maxParts: parts) { part, range in
+                        let rowLength = nc * hwIn
+                        for o in range {
+                            for j in 0..<nc {
+                                transposedConv3x3UpFIRBackward(
+                                    g + (o * n + start + j) * hw, height: hin, width: hin, fir: fir,
+                                    into: cols + o * 9 * rowLength + j * hwIn, tapStride: rowLength, scratch: scratch + part * stride)
+                            }
+                        }
                     }
                     Parallel.split(ci, maxParts: parts) { _, range in
                         BLAS.sgemm(
@@ -476,8 +470,13 @@ extension SynthesisNetwork {
                     let start = n0
                     if let gW = gWeight {
                         nonisolated(unsafe) let gW = gW
-                        Parallel.split(ci, maxParts: parts) { _, range in
-                            im2col3x3(xs, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: cols)
+                        nonisolated(unsafe) let s = st.s.pointer
+                        // The chunk's image rows, split; each part fills its columns of every cols row.
+                        Parallel.split(nc * hin, maxParts: parts) { _, range in
+                            im2col3x3Rows(
+                                x, channels: ci, batch: n, height: hin, width: hin,
+                                rows: (start * hin + range.lowerBound)..<(start * hin + range.upperBound), scales: s,
+                                into: cols + range.lowerBound * hin, ldCols: nc * hw)
                         }
                         Parallel.split(co, maxParts: parts) { _, range in
                             BLAS.sgemm(
@@ -499,7 +498,7 @@ extension SynthesisNetwork {
             // Styles: through the scaling of x and through the demodulation.
             nonisolated(unsafe) let s = st.s.pointer
             nonisolated(unsafe) let gs = st.gs.pointer
-            nonisolated(unsafe) let wsq = st.weightSquares.pointer
+            nonisolated(unsafe) let wsq = prepared.weightSquares.pointer
             nonisolated(unsafe) let gxOut = gx
             Parallel.split(ci, maxParts: parts) { _, range in
                 for i in range {
@@ -540,36 +539,33 @@ extension SynthesisNetwork {
         let n = ws_.batch
         let ci = l.inChannels
         let hw = l.resolution * l.resolution
-        let parts = ws_.threads
+        let imgC = l.imgChannels
         l.affine.forward(ws + l.wIndex * wDim, rows: n, ldx: numWs * wDim, into: rs.s.pointer, ldy: ci)
         nonisolated(unsafe) let s = rs.s.pointer
         for j in 0..<(n * ci) { s[j] *= l.styleGain }
-        nonisolated(unsafe) let xs = rs.xs.pointer
-        Parallel.split(ci, maxParts: parts) { _, range in
-            for i in range {
-                for smp in 0..<n {
-                    let scale = s[smp * ci + i]
-                    let base = (i * n + smp) * hw
-                    for p in 0..<hw { xs[base + p] = x[base + p] * scale }
-                }
-            }
+        // Few output rows: modulate the weight per sample (C x I floats) instead of the activations.
+        nonisolated(unsafe) let wm = rs.modulatedWeight.pointer
+        l.weight.withUnsafeBufferPointer { w in
+            for smp in 0..<n { for c in 0..<imgC { for i in 0..<ci { wm[(smp * imgC + c) * ci + i] = w[c * ci + i] * s[smp * ci + i] } } }
         }
         let clamp = l.convClamp ?? .infinity
-        let imgC = l.imgChannels
         nonisolated(unsafe) let y = rs.y.pointer
-        l.weight.withUnsafeBufferPointer { w in
-            l.bias.withUnsafeBufferPointer { bias in
-                nonisolated(unsafe) let w = w.baseAddress!
-                nonisolated(unsafe) let bias = bias.baseAddress!
-                // Few output rows: split the columns instead.
-                Parallel.split(n * hw, maxParts: parts) { _, range in
+        l.bias.withUnsafeBufferPointer { bias in
+            nonisolated(unsafe) let bias = bias.baseAddress!
+            // Split the columns [N * R * R]; a part may span samples.
+            Parallel.split(n * hw, maxParts: Self.parts(flops: 2 * Double(n * hw * ci * imgC), ws_)) { _, range in
+                var p = range.lowerBound
+                while p < range.upperBound {
+                    let smp = p / hw
+                    let end = min(range.upperBound, (smp + 1) * hw)
                     BLAS.sgemm(
-                        m: imgC, n: range.count, k: ci, a: w, lda: ci, b: xs + range.lowerBound, ldb: n * hw,
-                        c: y + range.lowerBound, ldc: n * hw)
-                    for c in 0..<imgC {
-                        let row = y + c * n * hw
-                        for p in range { row[p] = min(max(row[p] + bias[c], -clamp), clamp) }
-                    }
+                        m: imgC, n: end - p, k: ci, a: wm + smp * imgC * ci, lda: ci, b: x + p, ldb: n * hw,
+                        c: y + p, ldc: n * hw)
+                    p = end
+                }
+                for c in 0..<imgC {
+                    let row = y + c * n * hw
+                    for p in range { row[p] = min(max(row[p] + bias[c], -clamp), clamp) }
                 }
             }
         }
@@ -599,6 +595,14 @@ extension SynthesisNetwork {
         l.weight.withUnsafeBufferPointer { wb in
             nonisolated(unsafe) let w = wb.baseAddress!
             if let gW = pg[l.name + ".weight"]?.pointer {
+                let xs = rs.xs.pointer
+                for i in 0..<ci {
+                    for smp in 0..<n {
+                        let scale = rs.s.pointer[smp * ci + i]
+                        let base = (i * n + smp) * hw
+                        for p in 0..<hw { xs[base + p] = x[base + p] * scale }
+                    }
+                }
                 BLAS.sgemm(transB: true, m: imgC, n: ci, k: n * hw, a: gy, lda: n * hw, b: rs.xs.pointer, ldb: n * hw, beta: 1, c: gW, ldc: ci)
             }
             Parallel.split(ci, maxParts: parts) { _, range in
@@ -696,5 +700,63 @@ extension SynthesisNetwork {
     static func fromNCHW(_ src: UnsafePointer<Float>, channels c: Int, batch n: Int, resolution r: Int, into dst: UnsafeMutablePointer<Float>) {
         let hw = r * r
         for ch in 0..<c { for s in 0..<n { (dst + (ch * n + s) * hw).update(from: src + (s * c + ch) * hw, count: hw) } }
+    }
+}
+
+/// A conv layer's output stage, in NVIDIA's order: demodulate, add noise and bias, lrelu * sqrt(2),
+/// clamp. Reads y0 and writes out ([O, N, R, R] both) for one (channel, sample) run of pixels.
+struct ConvEpilogue: @unchecked Sendable {
+    let y0: UnsafePointer<Float>  // [O, N, R, R]
+    let out: UnsafeMutablePointer<Float>  // [O, N, R, R]
+    let d: UnsafePointer<Float>  // [N, O]
+    let noise: UnsafePointer<Float>  // [N or 1, R, R]
+    let bias: UnsafePointer<Float>  // [O], valid while the layer lives
+    let strength: Float
+    let clamp: Float
+    let hasNoise: Bool
+    let perSample: Bool
+    let batch: Int
+    let channels: Int
+    let hw: Int
+
+    init(_ l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, bias: UnsafePointer<Float>, batch n: Int) {
+        y0 = UnsafePointer(st.y0.pointer)
+        out = st.out.pointer
+        d = UnsafePointer(st.d.pointer)
+        noise = UnsafePointer(st.noise.pointer)
+        self.bias = bias
+        strength = l.noiseStrength[flat: 0]
+        clamp = l.convClamp ?? .infinity
+        hasNoise = st.hasNoise
+        perSample = st.noisePerSample
+        batch = n
+        channels = l.outChannels
+        hw = l.resolution * l.resolution
+    }
+
+    @inline(__always)
+    func apply(channel o: Int, sample smp: Int, pixels: Range<Int>) {
+        let gain = Float(2).squareRoot()
+        let dv = d[smp * channels + o]
+        let base = (o * batch + smp) * hw
+        let yRow = y0 + base
+        let outRow = out + base
+        let b = bias[o]
+        let clamp = clamp
+        if hasNoise {
+            let noiseRow = noise + (perSample ? smp * hw : 0)
+            let strength = strength
+            for p in pixels {
+                var v = yRow[p] * dv + noiseRow[p] * strength + b
+                v = (v > 0 ? v : v * 0.2) * gain
+                outRow[p] = min(max(v, -clamp), clamp)
+            }
+        } else {
+            for p in pixels {
+                var v = yRow[p] * dv + b
+                v = (v > 0 ? v : v * 0.2) * gain
+                outRow[p] = min(max(v, -clamp), clamp)
+            }
+        }
     }
 }

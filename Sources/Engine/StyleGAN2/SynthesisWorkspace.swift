@@ -9,7 +9,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     final class ConvState {
         let s: Buffer  // [N, I] styles
         let d: Buffer  // [N, O] demodulation coefficients
-        let xs: Buffer  // [I, N, Hin, Win] input scaled by the styles
+        let xs: Buffer  // [I, N, Hin, Win] input scaled by the styles (up layers only)
         let y0: Buffer  // [O, N, R, R] convolution output before demodulation
         let out: Buffer  // [O, N, R, R] layer output
         let gOut: Buffer  // [O, N, R, R] gradient of the output
@@ -20,32 +20,33 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var hasNoise = false
         /// Whether the caller gave the noise maps (their gradients keep the given [1 or N, R, R] shape).
         var noiseShapeExplicit = false
-        let weightSquares: Buffer  // [O, I] sum over taps of weight^2
-        let transposedWeight: Buffer?  // [O * 9, I] for up layers: [(o, ky, kx), i] = weight[o, i, ky, kx]
-        let chunk: Int  // samples per GEMM chunk
+        let chunk: Int  // samples per GEMM chunk (up layers, and the backward)
+        let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
 
-        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int) {
+        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, threads: Int) {
             let hwIn = l.inputResolution * l.inputResolution
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
             d = Buffer(count: n * l.outChannels)
-            xs = Buffer(count: l.inChannels * n * hwIn)
+            xs = Buffer(count: l.up ? l.inChannels * n * hwIn : 0)  // plain layers scale while lowering
             y0 = Buffer(count: l.outChannels * n * hw)
             out = Buffer(count: l.outChannels * n * hw)
             gOut = Buffer(count: l.outChannels * n * hw)
             noise = Buffer(count: n * hw)
             gs = Buffer(count: n * l.inChannels)
             gS = Buffer(count: n * l.outChannels)
-            weightSquares = Buffer(count: l.outChannels * l.inChannels)
-            transposedWeight = l.up ? Buffer(count: l.outChannels * 9 * l.inChannels) : nil
             let rows = 9 * (l.up ? l.outChannels : l.inChannels)
             chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
+            let imageRows = n * l.inputResolution
+            let rowsPerPart = (imageRows + threads - 1) / threads
+            rowsPerChunk = max(1, min(rowsPerPart, chunkBudget / threads / max(1, 9 * l.inChannels * l.inputResolution)))
         }
     }
 
     final class RGBState {
         let s: Buffer  // [N, I]
-        let xs: Buffer  // [I, N, R, R]
+        let xs: Buffer  // [I, N, R, R] input scaled by the styles (the backward's, for weight gradients)
+        let modulatedWeight: Buffer  // [N, C, I] weight * styles: the forward's per-sample GEMM operand
         let y: Buffer  // [C, N, R, R] torgb output (after clamp)
         let img: Buffer  // [C, N, R, R] the running skip image after this block
         let gImg: Buffer  // [C, N, R, R]
@@ -55,6 +56,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
             xs = Buffer(count: l.inChannels * n * hw)
+            modulatedWeight = Buffer(count: n * l.imgChannels * l.inChannels)
             y = Buffer(count: l.imgChannels * n * hw)
             img = Buffer(count: l.imgChannels * n * hw)
             gImg = Buffer(count: l.imgChannels * n * hw)
@@ -70,7 +72,8 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let cols: Buffer  // im2col / transposed-conv columns for one chunk
     let gcols: Buffer
     let gxs: Buffer  // gradient w.r.t. a layer's scaled input
-    let upsampled: Buffer  // transposed-conv output before the FIR, [O, N, 2H+1, 2W+1]
+    /// Floats between workers' slices of `cols` in the forward of plain conv layers.
+    let colsPartStride: Int
     let firScratch: Buffer  // one plane-sized slice per worker
     let firScratchStride: Int
     /// Per-worker partial sums of noise gradients, [threads, N * R * R] at the largest R.
@@ -98,26 +101,26 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var c0: [ConvState?] = []
         var c1: [ConvState] = []
         var r: [RGBState] = []
+        let threads = Parallel.threads
         var colsCount = 1
+        var partStride = 1
         var gxsCount = 1
-        var upCount = 1
         var firCount = 1
         for b in network.blocks {
             if let l = b.conv0 {
-                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget)
+                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, threads: threads)
                 let hwIn = l.inputResolution * l.inputResolution
                 colsCount = max(colsCount, 9 * l.outChannels * st.chunk * hwIn, 9 * l.inChannels * st.chunk * hwIn)
                 gxsCount = max(gxsCount, l.inChannels * batch * hwIn)
-                let t = 2 * l.inputResolution + 1
-                upCount = max(upCount, l.outChannels * batch * t * t)
-                firCount = max(firCount, t * t)
+                firCount = max(firCount, transposedConv3x3UpFIRScratch(height: l.inputResolution, width: l.inputResolution))
                 c0.append(st)
             } else {
                 c0.append(nil)
             }
-            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget)
+            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, threads: threads)
             let hw = b.resolution * b.resolution
             colsCount = max(colsCount, 9 * b.conv1.inChannels * st1.chunk * hw)
+            partStride = max(partStride, 9 * b.conv1.inChannels * st1.rowsPerChunk * b.resolution)
             gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
             firCount = max(firCount, b.resolution * b.resolution * 2)
             c1.append(st1)
@@ -129,11 +132,11 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let c = network.blocks[0].conv1.inChannels
         constInput = Buffer(count: c * batch * 16)
         gConstInput = Buffer(count: c * batch * 16)
-        cols = Buffer(count: colsCount)
+        colsPartStride = partStride
+        cols = Buffer(count: max(colsCount, threads * partStride))
         gcols = Buffer(count: colsCount)
         gxs = Buffer(count: gxsCount)
-        upsampled = Buffer(count: upCount)
-        threads = Parallel.threads
+        self.threads = threads
         firScratchStride = firCount
         firScratch = Buffer(count: firCount * threads)
         let maxHW = network.imgResolution * network.imgResolution

@@ -6,18 +6,20 @@ struct BenchRow {
     var config: String
     var batch: Int
     var op: String  // "forward" or "fwd_bwd"
-    var times: [Double]  // ms
+    var times: [Double]  // ms, wall clock
+    var cpuTimes: [Double]  // ms of CPU time, all of the process's threads (what the work costs on a busy machine)
     var threads: Int
     var gflopPerFrame: Double  // useful work per frame for this op
 
     var median: Double { times.sorted()[times.count / 2] }
+    var cpuMedian: Double { cpuTimes.sorted()[cpuTimes.count / 2] }
     var perFrame: Double { median / Double(batch) }
     var gflops: Double { gflopPerFrame * Double(batch) / (median / 1000) }
 
     var json: String {
         String(
-            format: #"{"impl": "linstory", "config": "%@", "batch": %d, "op": "%@", "median_ms": %.3f, "min_ms": %.3f, "max_ms": %.3f, "per_frame_ms": %.3f, "threads": %d, "gflops": %.1f, "openblas_core": "%@"}"#,
-            config, batch, op, median, times.min()!, times.max()!, perFrame, threads, gflops, BLAS.coreName)
+            format: #"{"impl": "linstory", "config": "%@", "batch": %d, "op": "%@", "median_ms": %.3f, "min_ms": %.3f, "max_ms": %.3f, "per_frame_ms": %.3f, "cpu_ms": %.3f, "threads": %d, "gflops": %.1f, "openblas_core": "%@"}"#,
+            config, batch, op, median, times.min()!, times.max()!, perFrame, cpuMedian, threads, gflops, BLAS.coreName)
     }
 }
 
@@ -32,16 +34,36 @@ enum GeneratorBenchmark {
         }
         let workspace = SynthesisWorkspace(network: g.synthesis, batch: n)
         let flops = g.config.synthesisFLOPs / 1e9
-        let forward = time(reps: reps) { _ = g.synthesis.forward(ws, noise: .const, workspace: workspace) }
-        let both = time(reps: reps) {
+        let forward = timeWithCPU(reps: reps) { _ = g.synthesis.forward(ws, noise: .const, workspace: workspace) }
+        let both = timeWithCPU(reps: reps) {
             _ = g.synthesis.forward(ws, noise: .const, workspace: workspace)
             _ = g.synthesis.backward(upstream, workspace: workspace, ws: ws)
         }
         return [
-            BenchRow(config: config, batch: n, op: "forward", times: forward, threads: threads, gflopPerFrame: flops),
+            BenchRow(config: config, batch: n, op: "forward", times: forward.wall, cpuTimes: forward.cpu, threads: threads, gflopPerFrame: flops),
             // The backward to the inputs costs about one more forward's worth of multiply-adds.
-            BenchRow(config: config, batch: n, op: "fwd_bwd", times: both, threads: threads, gflopPerFrame: 2 * flops),
+            BenchRow(config: config, batch: n, op: "fwd_bwd", times: both.wall, cpuTimes: both.cpu, threads: threads, gflopPerFrame: 2 * flops),
         ]
+    }
+
+    /// Wall and process CPU milliseconds of `body`, once to warm up, then `reps` times.
+    static func timeWithCPU(reps: Int, _ body: () -> Void) -> (wall: [Double], cpu: [Double]) {
+        func cpuNow() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+            return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
+        }
+        body()
+        var wall: [Double] = []
+        var cpu: [Double] = []
+        for _ in 0..<reps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = cpuNow()
+            body()
+            cpu.append(cpuNow() - cpuStart)
+            wall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        return (wall, cpu)
     }
 
     /// Milliseconds of `body`, once to warm up, then `reps` times.

@@ -32,13 +32,13 @@ enum BenchTable {
         var lines: [String] = []
         lines.append("OpenBLAS core: \(BLAS.coreName) (requested \(BLAS.requestedCore.isEmpty ? "nothing" : BLAS.requestedCore)\(BLAS.coreFromEnvironment ? ", from OPENBLAS_CORETYPE" : "")), threads: \(threads)")
         if let s = sgemmGFLOPs { lines.append(String(format: "sgemm 1024^3: %.1f GFLOP/s", s)) }
-        let header = ["config", "batch", "op", "linstory ms", "per frame", "GFLOP/s", "of sgemm", "torch ms", "per frame", "speed-up"]
+        let header = ["config", "batch", "op", "linstory ms", "per frame", "CPU ms", "GFLOP/s", "of sgemm", "torch ms", "per frame", "speed-up"]
         var table: [[String]] = [header]
         for r in rows {
             let t = torch[TorchTimings.Key(config: r.config, batch: r.batch, op: r.op)]
             table.append([
                 r.config, String(r.batch), r.op, String(format: "%.2f", r.median), String(format: "%.2f", r.perFrame),
-                String(format: "%.1f", r.gflops),
+                String(format: "%.2f", r.cpuMedian), String(format: "%.1f", r.gflops),
                 sgemmGFLOPs.map { String(format: "%.0f%%", 100 * r.gflops / $0) } ?? "-",
                 t.map { String(format: "%.2f", $0) } ?? "-",
                 t.map { String(format: "%.2f", $0 / Double(r.batch)) } ?? "-",
