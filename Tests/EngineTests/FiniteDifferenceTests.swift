@@ -39,7 +39,8 @@ struct FiniteDifferenceTests {
 
         /// The engine's gradients of L at this point.
         func engineGradients(chunkBudget: Int = 1 << 22) -> SynthesisGradients {
-            let workspace = SynthesisWorkspace(network: engine.synthesis, batch: batch, chunkBudget: chunkBudget)
+            // Every phase split, however small, so that the parallel paths are the ones checked.
+            let workspace = SynthesisWorkspace(network: engine.synthesis, batch: batch, chunkBudget: chunkBudget, minimumFLOPsPerWorker: 0)
             _ = engine.synthesis.forward(ws, noise: noise, workspace: workspace)
             return engine.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true)
         }

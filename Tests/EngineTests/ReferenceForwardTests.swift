@@ -32,6 +32,8 @@ struct ReferenceForwardTests {
         // Asymmetric resample filters, different for the conv0 layers and the skip image: a filter
         // applied unflipped, transposed, or taken from the wrong buffer changes the image.
         (TinyGeneratorSpec(channels: [2, 3, 2], filterTaps: [1, 2, 5, 1], imageFilterTaps: [3, 1, 2, 6]), nil),
+        // More channels than b4's 16 pixels: the plain conv splits its output channels, not its rows.
+        (TinyGeneratorSpec(channels: [20, 3]), nil),
     ]
 
     static let cases: [Case] = {
@@ -78,7 +80,8 @@ struct ReferenceForwardTests {
         case .explicit:
             noise = TinyInputs.explicitNoise(resolutions: g.synthesis.noiseResolutions, batch: c.batch, firstShared: true, rng: &rng)
         }
-        let workspace = SynthesisWorkspace(network: g.synthesis, batch: c.batch, chunkBudget: c.chunkBudget)
+        // Every phase split, however small, so that the parallel paths are the ones checked.
+        let workspace = SynthesisWorkspace(network: g.synthesis, batch: c.batch, chunkBudget: c.chunkBudget, minimumFLOPsPerWorker: 0)
         let img = g.synthesis.forward(ws, noise: noise.0, workspace: workspace)  // [N, C, R, R]
         var trace = ReferenceTrace()
         let expected = reference.synthesis(ws: ws.doubles, batch: c.batch, noise: noise.1, trace: &trace)

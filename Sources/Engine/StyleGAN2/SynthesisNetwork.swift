@@ -193,10 +193,10 @@ extension SynthesisNetwork {
         }
     }
 
-    /// Workers for a phase of `flops` multiply-adds times two: one per 2 MFLOP, at most the workspace's.
-    /// A fork and join costs tens of microseconds, more than the smallest layers' whole GEMM.
+    /// Workers for a phase of `flops` (2 x multiply-adds): see `SynthesisWorkspace.minimumFLOPsPerWorker`.
     private static func parts(flops: Double, _ ws_: SynthesisWorkspace) -> Int {
-        max(1, min(ws_.threads, Int(flops / 2e6)))
+        let grain = ws_.minimumFLOPsPerWorker
+        return grain <= 0 ? ws_.threads : max(1, min(ws_.threads, Int(min(flops / grain, Double(Int.max / 2)))))
     }
 
     private func convForward(

@@ -81,6 +81,9 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let noisePartialStride: Int
     /// Workers this workspace has scratch for (Parallel.threads when it was made).
     public let threads: Int
+    /// A phase gets one worker per this many FLOPs (at most `threads`): forking costs tens of
+    /// microseconds, more than the smallest layers' whole work. 0 splits every phase (tests).
+    public let minimumFLOPsPerWorker: Double
     let gWs: Buffer  // [N, num_ws, w_dim]
     /// Parameter gradients by official name, allocated on the first backward that asks for them.
     var parameterGradients: [String: Buffer] = [:]
@@ -95,9 +98,10 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     var forwardDone = false
 
     /// Buffers for `network` at batch `batch`. `chunkBudget` caps the column scratch (floats).
-    public init(network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22) {
+    public init(network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, minimumFLOPsPerWorker: Double = 2e6) {
         precondition(batch >= 1)
         self.batch = batch
+        self.minimumFLOPsPerWorker = minimumFLOPsPerWorker
         var c0: [ConvState?] = []
         var c1: [ConvState] = []
         var r: [RGBState] = []
