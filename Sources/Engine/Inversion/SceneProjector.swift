@@ -70,10 +70,15 @@ public struct SceneProjector: Sendable {
             let candidates = (minimumSegment..<(n - minimumSegment + 1))
             if let worst = candidates.max(by: { losses[$0] < losses[$1] }), losses[worst] > splitFactor * median {
                 splitTried = true
-                let left = segment.range.lowerBound..<worst
-                let right = worst..<segment.range.upperBound
-                let mid = segment.latent(at: segment.t(ofFrame: worst))
-                let leftInit = Segment(range: left, start: segment.start, end: segment.latent(at: segment.t(ofFrame: worst - 1)), noise: segment.noise)
+                // A line through two shots fits both sides of the cut worst: the last frame of one
+                // and the first of the next. The cut lies between the worst frame and its worse
+                // neighbour, so the second segment starts at whichever of the two comes later.
+                let after = worst + 1
+                let split = after < n - minimumSegment + 1 && losses[after] > losses[worst - 1] ? after : worst
+                let left = segment.range.lowerBound..<split
+                let right = split..<segment.range.upperBound
+                let mid = segment.latent(at: segment.t(ofFrame: split))
+                let leftInit = Segment(range: left, start: segment.start, end: segment.latent(at: segment.t(ofFrame: split - 1)), noise: segment.noise)
                 let rightInit = Segment(range: right, start: mid, end: segment.end, noise: segment.noise)
                 let remaining = total - spent
                 let l = try fitter.fit(leftInit, evaluations: remaining * left.count / n)
@@ -82,16 +87,16 @@ public struct SceneProjector: Sendable {
                 let (ll, _) = fitter.frameLosses(l)
                 let (rl, _) = fitter.frameLosses(r)
                 let before = losses.reduce(0, +) / Float(n)
-                let after = (ll.reduce(0, +) + rl.reduce(0, +)) / Float(n)
+                let afterLoss = (ll.reduce(0, +) + rl.reduce(0, +)) / Float(n)
                 let worstLoss = losses[worst]
-                if after < 0.9 * before {
+                if afterLoss < 0.9 * before {
                     segments = [l, r]
                     losses = ll + rl
                     splits.append(String(
-                        format: "split at frame %d: the line's worst frame had loss %.4f against a median of %.4f; mean loss %.4f -> %.4f",
-                        indices[worst], worstLoss, median, before, after))
+                        format: "split at frame %d: the line's worst frame (%d) had loss %.4f against a median of %.4f; mean loss %.4f -> %.4f",
+                        indices[split], indices[worst], worstLoss, median, before, afterLoss))
                 } else {
-                    splits.append(String(format: "tried a split at frame %d (loss %.4f vs median %.4f), kept one line: mean %.4f -> %.4f", indices[worst], losses[worst], median, before, after))
+                    splits.append(String(format: "tried a split at frame %d (loss %.4f vs median %.4f), kept one line: mean %.4f -> %.4f", indices[split], worstLoss, median, before, afterLoss))
                 }
             }
         }
