@@ -29,7 +29,7 @@ struct PiecewisePathTests {
         #expect(detector.cuts.allSatisfy { $0.kind == .cut })
 
         let scenes = SceneList(cuts: detector.cuts, frames: count)
-        let result = try ClipInversion(method: .scene, budget: 120, settings: InversionRecoveryTests.settings).run(
+        let result = try ClipInversion(method: .scene, budget: 160, settings: InversionRecoveryTests.settings).run(
             generator: g, statistics: stats, loss: try ImageLosses.named("default"), targets: targets, scenes: scenes)
         let recon = g.synthesize(ws: Tensor.concatenate(result.frames.map { $0.ws.reshaped([1] + $0.ws.shape) }))
         let psnr = ImageMetrics.psnr(recon, targets)
