@@ -37,6 +37,20 @@ struct WidgetTests {
         #expect(g[1, 0].attributes.contains(.bold))
     }
 
+    @Test func commandLineProgressKnownAndUnknownTotals() {
+        // stderr of a test run is no terminal: nothing is drawn, but the line is still composed.
+        let known = CommandLineProgress(total: 8, label: "invert", unit: "it")
+        known.advance(by: 2, detail: "frame 1 loss 0.5")
+        #expect(known.line().hasPrefix("invert ["))
+        #expect(known.line().contains("25%"))
+        #expect(known.line().hasSuffix("frame 1 loss 0.5"))
+        let unknown = CommandLineProgress(total: nil, label: "detect", unit: "frames")
+        unknown.update(completed: 120)
+        #expect(unknown.line() == "detect 120 frames")
+        // A zero total is an unknown one, not a division by zero.
+        #expect(!CommandLineProgress(total: 0, label: "x").line().contains("%"))
+    }
+
     @Test func progressBarLine() {
         let bar = ProgressMeter(completed: 45, total: 100, rate: 12.5, unit: "it")
         #expect(bar.eta == 4.4)

@@ -44,7 +44,7 @@ struct CompareCommand: ParsableCommand {
         var rows: [(String, ClipMetrics, Double)] = []
         var naive: [FrameInversion]?
         for method in InversionMethod.allCases {
-            let progress = StepProgress(label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), total: budget * count, unit: "it")
+            let progress = CommandLineProgress(total: budget * count, label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), unit: "it")
             do {
                 let outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
                     session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,

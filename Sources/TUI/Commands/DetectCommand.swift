@@ -64,11 +64,11 @@ struct DetectCommand: ParsableCommand {
 
     static func detect(_ source: any FrameSource, options: SceneDetector.Options, progress: Bool) throws -> CutList {
         var detector = SceneDetector(fps: source.info.fps, options: options)
-        let bar = ProgressBar(label: "detect", total: source.info.frameCount, enabled: progress && isatty(STDERR_FILENO) != 0)
-        defer { bar.finish() }
+        let bar = CommandLineProgress(total: source.info.frameCount, label: "detect", unit: "frames", enabled: progress)
+        defer { bar.finish(keep: false) }
         while let frame = try source.next() {
             _ = detector.feed(frame)
-            bar.update(detector.framesSeen)
+            bar.update(completed: detector.framesSeen)
         }
         _ = detector.finish()
         return CutList(frames: detector.framesSeen, fps: source.info.fps, cuts: detector.cuts)

@@ -63,7 +63,7 @@ struct InvertCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         let budget = self.budget ?? steps ?? Self.defaultBudget
-        let progress = StepProgress(label: method.rawValue, total: budget * count, unit: "it")
+        let progress = CommandLineProgress(total: budget * count, label: method.rawValue, unit: "it")
         let outcome: SessionInversion.Outcome
         do {
             outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
