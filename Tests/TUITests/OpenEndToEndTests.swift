@@ -27,9 +27,23 @@ struct OpenEndToEndTests {
             try tmux.send(k % 2 == 0 ? "l" : "h")
             try tmux.waitFor(k % 2 == 0 ? "frame 1 of 202" : "frame 0 of 202")
         }
+        // Space pauses the engine at its next step and resumes it.
+        try tmux.send("Space")
+        try tmux.waitUntil(timeout: .seconds(20), "the header to say paused") {
+            $0.split(separator: "\n").first?.hasSuffix("paused") ?? false
+        }
+        try tmux.send("Space")
+        try tmux.waitFor("engine resumed")
         try tmux.waitFor("idle: scene done", timeout: .seconds(240))
         var screen = try tmux.capture()
         #expect(!screen.contains("no frame finished yet"))
+
+        // e exports latents, the side-by-side video and the cuts into the session.
+        try tmux.send("e")
+        try tmux.waitFor("exported cuts.json, cuts.csv, scene.npz, scene.mp4", timeout: .seconds(60))
+        let exported = try NpzArchive.read(path: session + "/export/scene.npz")
+        #expect(exported["w"]?.shape.first == 202 && exported["w"]?.rank == 3)
+        #expect(FileManager.default.fileExists(atPath: session + "/export/cuts.csv"))
 
         try tmux.send("L")
         try tmux.waitFor("frame 24 of 202 · scene 2 of 8")
@@ -58,7 +72,11 @@ struct OpenEndToEndTests {
         try tmux.send("Right")
         screen = try tmux.waitFor("t = 0.55")
         #expect(!screen.contains("not inverted yet"))
-        try tmux.send("Escape", "q")
+        // m moves to the next method, which starts inverting at once.
+        try tmux.send("Escape", "m")
+        try tmux.waitFor("method: naive")
+        try tmux.waitFor("(naive)", timeout: .seconds(30))
+        try tmux.send("q")
         #expect(try tmux.waitForExit(timeout: .seconds(20)) == 0)
 
         // The edit is in the session, and the re-run covered the whole clip again.
