@@ -66,17 +66,19 @@ public final class LatentOptimizer: @unchecked Sendable {
     }
 
     /// `steps` optimisation steps on `state`, with the learning rate and w-noise scale of each step
-    /// from `schedule`; reports progress for `frames` (the first `frames.count` rows of the batch)
+    /// from `schedule`, `frozenRows` of the latents held at `values` [1 or B, rows, w_dim]; reports progress for `frames` (the first `frames.count` rows of the batch)
     /// and returns their loss histories. Throws `InversionCancelled` when the observer says stop.
     public func optimize(
         _ state: inout State, targets: Tensor, steps: Int, frames: [Int], schedule: (Int) -> (lr: Float, wNoiseScale: Float),
-        extra: LatentTerm? = nil, observer: InversionObserver?
+        extra: LatentTerm? = nil, frozenRows: (rows: Range<Int>, values: Tensor)? = nil, observer: InversionObserver?
     ) throws -> [[Float]] {
         let count = frames.count
         var history = Array(repeating: [Float](), count: count)
         for s in 0..<steps {
             let (lr, wNoise) = schedule(s)
             let (losses, image) = iterate(&state, targets: targets, lr: lr, wNoiseScale: wNoise, extra: extra)
+            // Rows shared with other frames stay as they were given (a projection after each step).
+            if let frozenRows { LatentSpace.copyRows(frozenRows.rows, from: frozenRows.values, into: &state.latents) }
             for i in 0..<count { history[i].append(losses[i]) }
             if let observer {
                 let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? image.slice(0..<count) : nil

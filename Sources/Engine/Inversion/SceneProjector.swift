@@ -223,6 +223,19 @@ final class SegmentFitter {
             }
             adamStart.step(&seg.start, gradient: gStart, lr: lr)
             adamEnd.step(&seg.end, gradient: gEnd, lr: lr)
+            if let shared = settings.space.sharedRows(numWs: numWs) {
+                // Shared rows are the same at both ends: project onto that after each step.
+                let d = wDim
+                seg.start.withUnsafeMutableBufferPointer { a in
+                    seg.end.withUnsafeMutableBufferPointer { e in
+                        for i in (shared.lowerBound * d)..<(shared.upperBound * d) {
+                            let m = 0.5 * (a[i] + e[i])
+                            a[i] = m
+                            e[i] = m
+                        }
+                    }
+                }
+            }
             if var noise = seg.noise {
                 // Noise gradients include padding rows; with few frames that only reweights the last one.
                 var grads: [Tensor]? = r.gradNoise

@@ -39,9 +39,13 @@ public struct SequentialProjector: Sendable {
         let wStd2 = statistics.wStd * statistics.wStd
         var results: [FrameInversion] = []
         var state: LatentOptimizer.State? = warmStart.map { optimizer.makeState(frame: $0, space: settings.space) }
+        let shared = settings.space.sharedRows(numWs: generator.config.numWs)
+        // The scene's shared rows, fixed by its first frame (or by the frame a resumed run continues from).
+        var sceneRows: Tensor? = shared != nil ? state?.latents : nil
         for f in 0..<targets.shape[0] {
             let target = targets.slice(f..<(f + 1))
             let fresh = state == nil || sceneStarts.contains(f)
+            if fresh { sceneRows = nil }
             let n = fresh ? steps * firstStepFactor : steps
             if fresh {
                 state = optimizer.freshState()
@@ -73,7 +77,8 @@ public struct SequentialProjector: Sendable {
                 schedule: { s in
                     // Warm frames: a cosine decay from warmLearningRate (no ramp-up: they start close).
                     fresh ? schedule.at(s, wStd: statistics.wStd) : (warmRate * Float(0.5 + 0.5 * cos(Double.pi * Double(s) / Double(n))), 0)
-                }, extra: distance, observer: observer)
+                }, extra: distance, frozenRows: shared.flatMap { rows in sceneRows.map { (rows, $0) } }, observer: observer)
+            if shared != nil, sceneRows == nil { sceneRows = state!.latents }
             let done = optimizer.finish(state!, targets: target, histories: histories, evaluations: n)[0]
             try sink?([f], [done])
             results.append(done)

@@ -16,7 +16,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "The generator checkpoint.") var model: String
     @Option(help: "The output (session) folder.") var out: String
     @Option(help: "Evaluations per frame for every method.") var budget: Int = CompareCommand.defaultBudget
-    @Option(help: "w or w+.") var space: LatentSpace = .wPlus
+    @Option(help: "w, w+, or w+fine (W+ with the fine layers shared per scene).") var space: LatentSpace = .wPlus
     @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
     @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
     @Option(help: "Image loss.") var loss: String = "default"

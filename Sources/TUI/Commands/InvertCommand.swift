@@ -21,7 +21,7 @@ struct InvertCommand: ParsableCommand {
     @Option(help: "The session folder.") var out: String
     @Option(help: "Evaluations per frame (default 200; --steps is the same for naive).") var budget: Int?
     @Option(help: "Steps per frame for naive/smooth (an alias of --budget).") var steps: Int?
-    @Option(help: "w or w+.") var space: LatentSpace = .wPlus
+    @Option(help: "w, w+, or w+fine (W+ with the fine layers shared per scene).") var space: LatentSpace = .wPlus
     @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
     @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
     @Option(help: "center-crop, letterbox or stretch.") var fit: FitPolicy = .centerCrop
