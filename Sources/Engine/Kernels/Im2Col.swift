@@ -175,3 +175,17 @@ public func im2col3x3Rows(
         }
     }
 }
+
+/// wf [I, O * 9] <- w [O, I, 3, 3] flipped in both axes and transposed: wf[i, (o, ky, kx)] =
+/// w[o, i, 2 - ky, 2 - kx]. A stride-1, padding-1 3x3 convolution of an output gradient with wf (as
+/// `im2col3x3Rows` of the gradient times wf) is the input gradient of the convolution with w: the
+/// adjoint of im2col + GEMM without col2im's scatter.
+public func flippedTransposedConv3x3Weight(
+    _ w: UnsafePointer<Float>, outChannels co: Int, inChannels ci: Int, into wf: UnsafeMutablePointer<Float>
+) {
+    for o in 0..<co {
+        for i in 0..<ci {
+            for k in 0..<9 { wf[i * co * 9 + o * 9 + (8 - k)] = w[(o * ci + i) * 9 + k] }
+        }
+    }
+}

@@ -42,12 +42,16 @@ final class PreparedConvWeights: @unchecked Sendable {
         let weightSquares: Buffer
         /// [O * 9, I] for up layers: [(o, ky, kx), i] = weight[o, i, ky, kx], the transposed conv's GEMM operand.
         let transposedWeight: Buffer?
+        /// [I, O * 9] for plain layers: the weight flipped and transposed (`flippedTransposedConv3x3Weight`),
+        /// the backward's operand for the input gradient.
+        let flippedWeight: Buffer?
 
         init(_ l: SynthesisLayer) {
             let co = l.outChannels
             let ci = l.inChannels
             weightSquares = Buffer(count: co * ci)
             transposedWeight = l.up ? Buffer(count: co * 9 * ci) : nil
+            flippedWeight = l.up ? nil : Buffer(count: ci * co * 9)
             l.weight.withUnsafeBufferPointer { wb in
                 let w = wb.baseAddress!
                 for o in 0..<co {
@@ -57,6 +61,7 @@ final class PreparedConvWeights: @unchecked Sendable {
                         weightSquares.pointer[o * ci + i] = acc
                     }
                 }
+                if let wf = flippedWeight?.pointer { flippedTransposedConv3x3Weight(w, outChannels: co, inChannels: ci, into: wf) }
                 if let wt = transposedWeight?.pointer {
                     for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
                 }

@@ -328,7 +328,7 @@ extension SynthesisNetwork {
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
-        let parts = ws_.threads
+        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), ws_)
         let prepared = l.preparedWeights
         let strength = l.noiseStrength[flat: 0]
         let clamp = l.convClamp ?? .infinity
@@ -484,15 +484,40 @@ extension SynthesisNetwork {
                                 b: cols, ldb: nc * hw, beta: 1, c: gW + range.lowerBound * ci * 9, ldc: ci * 9)
                         }
                     }
-                    // gcols = W^T gy0, then col2im: both split by input channel (9 rows each).
-                    Parallel.split(ci, maxParts: parts) { _, range in
-                        for i in range { gxs.advanced(by: (i * n + start) * hwIn).update(repeating: 0, count: nc * hwIn) }
-                        BLAS.sgemm(
-                            transA: true, m: range.count * 9, n: nc * hw, k: co, a: w + range.lowerBound * 9, lda: ci * 9,
-                            b: g + start * hw, ldb: n * hw, c: gcols + range.lowerBound * 9 * nc * hw, ldc: nc * hw)
-                        col2im3x3Accumulate(gcols, channels: ci, batch: n, height: hin, width: hin, samples: start, count: nc, channelRange: range, into: gxs)
-                    }
                     n0 += nc
+                }
+                // d/d xs: the output gradient convolved with the flipped, transposed weight, lowered and
+                // multiplied like the forward (no col2im scatter, no zeroing).
+                nonisolated(unsafe) let wf = prepared.flippedWeight!.pointer
+                let k = co * 9
+                if n * hw >= ci {
+                    let rowsPerChunk = st.backwardRowsPerChunk
+                    let partStride = ws_.colsPartStride
+                    Parallel.split(n * hin, maxParts: parts) { part, range in
+                        let c = cols + part * partStride
+                        var r0 = range.lowerBound
+                        while r0 < range.upperBound {
+                            let r1 = min(range.upperBound, r0 + rowsPerChunk)
+                            let columns = (r1 - r0) * hin
+                            im2col3x3Rows(g, channels: co, batch: n, height: hin, width: hin, rows: r0..<r1, scales: nil, into: c)
+                            BLAS.sgemm(m: ci, n: columns, k: k, a: wf, lda: k, b: c, ldb: columns, c: gxs + r0 * hin, ldc: n * hw)
+                            r0 = r1
+                        }
+                    }
+                } else {
+                    // Small grids: lower the gradient once per chunk, split the input channels.
+                    var n0 = 0
+                    while n0 < n {
+                        let nc = min(st.chunk, n - n0)
+                        let start = n0
+                        im2col3x3Rows(g, channels: co, batch: n, height: hin, width: hin, rows: n0 * hin..<(n0 + nc) * hin, scales: nil, into: cols)
+                        Parallel.split(ci, maxParts: parts) { _, range in
+                            BLAS.sgemm(
+                                m: range.count, n: nc * hw, k: k, a: wf + range.lowerBound * k, lda: k, b: cols, ldb: nc * hw,
+                                c: gxs + range.lowerBound * n * hw + start * hw, ldc: n * hw)
+                        }
+                        n0 += nc
+                    }
                 }
             }
             // Styles: through the scaling of x and through the demodulation.

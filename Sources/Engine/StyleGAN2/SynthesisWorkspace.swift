@@ -22,6 +22,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var noiseShapeExplicit = false
         let chunk: Int  // samples per GEMM chunk (up layers, and the backward)
         let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
+        let backwardRowsPerChunk: Int  // the same for the input gradient of plain layers (lowers O channels)
 
         init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, threads: Int) {
             let hwIn = l.inputResolution * l.inputResolution
@@ -35,11 +36,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             noise = Buffer(count: n * hw)
             gs = Buffer(count: n * l.inChannels)
             gS = Buffer(count: n * l.outChannels)
-            let rows = 9 * (l.up ? l.outChannels : l.inChannels)
+            let rows = 9 * (l.up ? l.outChannels : max(l.inChannels, l.outChannels))
             chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
             let imageRows = n * l.inputResolution
             let rowsPerPart = (imageRows + threads - 1) / threads
             rowsPerChunk = max(1, min(rowsPerPart, chunkBudget / threads / max(1, 9 * l.inChannels * l.inputResolution)))
+            backwardRowsPerChunk = max(1, min(rowsPerPart, chunkBudget / threads / max(1, 9 * l.outChannels * l.inputResolution)))
         }
     }
 
@@ -123,8 +125,10 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             }
             let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, threads: threads)
             let hw = b.resolution * b.resolution
-            colsCount = max(colsCount, 9 * b.conv1.inChannels * st1.chunk * hw)
-            partStride = max(partStride, 9 * b.conv1.inChannels * st1.rowsPerChunk * b.resolution)
+            colsCount = max(colsCount, 9 * max(b.conv1.inChannels, b.conv1.outChannels) * st1.chunk * hw)
+            partStride = max(
+                partStride, 9 * b.conv1.inChannels * st1.rowsPerChunk * b.resolution,
+                9 * b.conv1.outChannels * st1.backwardRowsPerChunk * b.resolution)
             gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
             firCount = max(firCount, b.resolution * b.resolution * 2)
             c1.append(st1)
