@@ -465,4 +465,108 @@ struct KernelReferenceTests {
             }
         }
     }
+
+    // MARK: - Backward elementwise passes and the flipped weight
+
+    /// convEpilogueBackward against its plain loop, at lengths that leave a scalar tail, with
+    /// activations beyond the clamp, negative and positive, with and without noise: elementwise
+    /// outputs bit for bit, the double sums to 1e-12 relative.
+    @Test(arguments: [1, 7, 8, 16, 29, 64, 1024])
+    func epilogueBackwardIsThePlainLoop(_ count: Int) {
+        var rng = TestRandom(seed: UInt64(count))
+        for withNoise in [false, true] {
+            let out = rng.normals(count).map { $0 * 3 }  // some beyond the clamp of 2.5
+            let g0 = rng.normals(count)
+            let y0 = rng.normals(count)
+            let noise = rng.normals(count)
+            let gn0 = rng.normals(count)
+            var gFast = Self.buffer(g0), gRef = Self.buffer(g0)
+            var nFast = Self.buffer(gn0), nRef = Self.buffer(gn0)
+            func run(_ g: inout [Float], _ gn: inout [Float], reference: Bool) -> EpilogueBackwardSums {
+                g.withUnsafeMutableBufferPointer { gp in
+                    gn.withUnsafeMutableBufferPointer { np in
+                        let kernel = reference ? convEpilogueBackwardReference : convEpilogueBackward
+                        return noise.withUnsafeBufferPointer { noiseP in
+                            kernel(
+                                out, gp.baseAddress!, y0, withNoise ? noiseP.baseAddress! : nil, withNoise ? np.baseAddress! : nil,
+                                count, 0.7, 2.5, Float(2).squareRoot())
+                        }
+                    }
+                }
+            }
+            let fast = run(&gFast, &nFast, reference: false)
+            let ref = run(&gRef, &nRef, reference: true)
+            #expect(Array(gFast[..<count]) == Array(gRef[..<count]), "epilogue backward gradient, count \(count) noise \(withNoise)")
+            #expect(Array(nFast[..<count]) == Array(nRef[..<count]), "epilogue backward noise gradient, count \(count) noise \(withNoise)")
+            Self.expectTailUntouched(gFast, count: count, "epilogue backward gradient")
+            Self.expectTailUntouched(nFast, count: count, "epilogue backward noise gradient")
+            let pairs: [(Double, Double, String)] = [
+                (fast.gradient, ref.gradient, "sum gv"), (fast.gradientTimesY0, ref.gradientTimesY0, "sum gv y0"),
+                (fast.gradientTimesNoise, ref.gradientTimesNoise, "sum gv noise"),
+            ]
+            for (a, b, name) in pairs {
+                #expect(abs(a - b) <= 1e-12 * max(1, Double(count)), "epilogue backward \(name), count \(count): \(a) vs \(b)")
+            }
+            if !withNoise { #expect(fast.gradientTimesNoise == 0) }
+        }
+    }
+
+    /// styleScaleBackward against its plain loop: gx bit for bit, the sum to float rounding.
+    @Test(arguments: [1, 7, 16, 29, 64, 1024])
+    func styleScaleBackwardIsThePlainLoop(_ count: Int) {
+        var rng = TestRandom(seed: 100 + UInt64(count))
+        let gxs = rng.normals(count)
+        let x = rng.normals(count)
+        let gx0 = rng.normals(count)
+        var gFast = Self.buffer(gx0), gRef = Self.buffer(gx0)
+        let fast = styleScaleBackward(gxs: gxs, x: x, gx: &gFast, scale: -1.3, count: count)
+        let ref = styleScaleBackwardReference(gxs: gxs, x: x, gx: &gRef, scale: -1.3, count: count)
+        #expect(Array(gFast[..<count]) == Array(gRef[..<count]), "styleScaleBackward gx, count \(count)")
+        Self.expectTailUntouched(gFast, count: count, "styleScaleBackward gx")
+        let exact = ReferenceOps.dot(gxs, x)
+        #expect(abs(Double(fast) - exact) <= 1e-5 * Double(count).squareRoot() * 4, "styleScaleBackward sum, count \(count): \(fast) vs \(exact)")
+        #expect(abs(Double(ref) - exact) <= 1e-5 * Double(count).squareRoot() * 4)
+    }
+
+    /// The input gradient of a 3x3 conv as lowered by the backward (im2col3x3Rows of the output
+    /// gradient times `flippedTransposedConv3x3Weight`) equals the naive adjoint: W^T g scattered
+    /// back over the taps (col2im of the naive im2col's adjoint).
+    @Test(arguments: [(1, 1), (3, 2), (2, 5)])
+    func flippedWeightConvIsTheAdjoint(_ channels: (Int, Int)) throws {
+        try BLAS.load()
+        let (co, ci) = channels
+        var rng = TestRandom(seed: UInt64(co * 10 + ci))
+        for s in Self.shapes {
+            let hw = s.height * s.width
+            let w = rng.normals(co * ci * 9)  // [O, I, 3, 3]
+            let g = rng.normals(co * s.batch * hw)  // [O, N, H, W]
+            var expected = [Double](repeating: 0, count: ci * s.batch * hw)  // [I, N, H, W]
+            for o in 0..<co {
+                for i in 0..<ci {
+                    for k in 0..<9 {
+                        for n in 0..<s.batch {
+                            for h in 0..<s.height {
+                                for x in 0..<s.width {
+                                    let sy = h + k / 3 - 1
+                                    let sx = x + k % 3 - 1
+                                    guard sy >= 0, sy < s.height, sx >= 0, sx < s.width else { continue }
+                                    expected[((i * s.batch + n) * s.height + sy) * s.width + sx] +=
+                                        Double(w[(o * ci + i) * 9 + k]) * Double(g[((o * s.batch + n) * s.height + h) * s.width + x])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var wf = Self.buffer([Float](repeating: .nan, count: ci * co * 9))
+            flippedTransposedConv3x3Weight(w, outChannels: co, inChannels: ci, into: &wf)
+            Self.expectTailUntouched(wf, count: ci * co * 9, "flippedTransposedConv3x3Weight")
+            let columns = s.batch * hw
+            var cols = [Float](repeating: .nan, count: co * 9 * columns)
+            im2col3x3Rows(g, channels: co, batch: s.batch, height: s.height, width: s.width, rows: 0..<(s.batch * s.height), scales: nil, into: &cols)
+            var gx = [Float](repeating: .nan, count: ci * columns)
+            BLAS.sgemm(m: ci, n: columns, k: co * 9, a: wf, lda: co * 9, b: cols, ldb: columns, c: &gx, ldc: columns)
+            Self.expectClose(gx, expected, tol: 1e-5, "flipped-weight conv vs naive adjoint \(s) O\(co) I\(ci)")
+        }
+    }
 }

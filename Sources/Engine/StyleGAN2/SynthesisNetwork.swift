@@ -366,21 +366,13 @@ extension SynthesisNetwork {
                         let y0 = y0Base + base
                         let noise = noiseBase + (perSample ? smp * hw : 0)
                         let gnRow = gn + (perSample ? smp * hw : 0)
-                        // These sums cancel heavily (a scalar's gradient from a whole map): accumulate
-                        // in double so their rounding does not grow with the map's size.
-                        var sumSample: Double = 0
-                        var sumGY: Double = 0
-                        var sumGN: Double = 0
                         let dv = d[smp * co + o]
-                        for p in 0..<hw {
-                            let v = out[p]
-                            var gv = (v >= clamp || v <= -clamp) ? 0 : gz[p]
-                            gv *= v > 0 ? gain : gain * 0.2
-                            sumSample += Double(gv)
-                            sumGY += Double(gv * y0[p])
-                            if hasNoise { sumGN += Double(gv * noise[p]); gnRow[p] += gv }
-                            gz[p] = gv * dv
-                        }
+                        let sums = convEpilogueBackward(
+                            out: out, gradient: gz, y0: y0, noise: hasNoise ? noise : nil, gNoise: hasNoise ? gnRow : nil,
+                            count: hw, demod: dv, clamp: clamp, gain: gain)
+                        let sumSample = sums.gradient
+                        let sumGY = sums.gradientTimesY0
+                        let sumGN = sums.gradientTimesNoise
                         sumG += sumSample
                         gStrength += sumGN
                         // d = (S + 1e-8)^-1/2 so dd/dS = -d^3 / 2.
@@ -530,11 +522,7 @@ extension SynthesisNetwork {
                     for smp in 0..<n {
                         let scale = s[smp * ci + i]
                         let base = (i * n + smp) * hwIn
-                        var acc: Float = 0
-                        for p in 0..<hwIn {
-                            acc += gxs[base + p] * x[base + p]
-                            gxOut[base + p] += gxs[base + p] * scale
-                        }
+                        let acc = styleScaleBackward(gxs: gxs + base, x: x + base, gx: gxOut + base, scale: scale, count: hwIn)
                         var demod: Float = 0
                         for o in 0..<co { demod += gS[smp * co + o] * wsq[o * ci + i] }
                         gs[smp * ci + i] = acc + 2 * scale * demod
@@ -645,11 +633,7 @@ extension SynthesisNetwork {
                 for smp in 0..<n {
                     let scale = s[smp * ci + i]
                     let base = (i * n + smp) * hw
-                    var acc: Float = 0
-                    for p in 0..<hw {
-                        acc += gxs[base + p] * x[base + p]
-                        gxOut[base + p] += gxs[base + p] * scale
-                    }
+                    let acc = styleScaleBackward(gxs: gxs + base, x: x + base, gx: gxOut + base, scale: scale, count: hw)
                     gs[smp * ci + i] = acc * styleGain
                 }
             }
