@@ -24,7 +24,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
         let backwardRowsPerChunk: Int  // the same for the input gradient of plain layers (lowers O channels)
 
-        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, threads: Int) {
+        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, workerColumnBudget: Int, threads: Int) {
             let hwIn = l.inputResolution * l.inputResolution
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
@@ -40,8 +40,9 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
             let imageRows = n * l.inputResolution
             let rowsPerPart = (imageRows + threads - 1) / threads
-            rowsPerChunk = max(1, min(rowsPerPart, chunkBudget / threads / max(1, 9 * l.inChannels * l.inputResolution)))
-            backwardRowsPerChunk = max(1, min(rowsPerPart, chunkBudget / threads / max(1, 9 * l.outChannels * l.inputResolution)))
+            let perWorker = min(chunkBudget / threads, workerColumnBudget)
+            rowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.inChannels * l.inputResolution)))
+            backwardRowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.outChannels * l.inputResolution)))
         }
     }
 
@@ -100,7 +101,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     var forwardDone = false
 
     /// Buffers for `network` at batch `batch`. `chunkBudget` caps the column scratch (floats).
-    public init(network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, minimumFLOPsPerWorker: Double = 2e6) {
+    /// `workerColumnBudget` caps one worker's slice of lowered columns in the row-split plain convs
+    /// (floats; the default, 1 MiB, keeps a slice in cache between lowering and OpenBLAS packing it).
+    public init(
+        network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, workerColumnBudget: Int = 1 << 18,
+        minimumFLOPsPerWorker: Double = 2e6
+    ) {
         precondition(batch >= 1)
         self.batch = batch
         self.minimumFLOPsPerWorker = minimumFLOPsPerWorker
@@ -114,7 +120,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var firCount = 1
         for b in network.blocks {
             if let l = b.conv0 {
-                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, threads: threads)
+                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads)
                 let hwIn = l.inputResolution * l.inputResolution
                 colsCount = max(colsCount, 9 * l.outChannels * st.chunk * hwIn, 9 * l.inChannels * st.chunk * hwIn)
                 gxsCount = max(gxsCount, l.inChannels * batch * hwIn)
@@ -123,7 +129,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             } else {
                 c0.append(nil)
             }
-            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, threads: threads)
+            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads)
             let hw = b.resolution * b.resolution
             colsCount = max(colsCount, 9 * max(b.conv1.inChannels, b.conv1.outChannels) * st1.chunk * hw)
             partStride = max(
