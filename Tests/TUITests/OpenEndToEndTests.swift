@@ -3,12 +3,14 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The real app on the bundled clip and model, in tmux: detection fills the timeline, inversion
+/// The real app on the bundled clip and model. In tmux: detection fills the timeline, inversion
 /// runs in the background (a tiny budget so it finishes), keys move, cut, re-run, scrub and quit,
-/// and the session folder holds what the screen said.
-@Suite("linstory open end to end", .serialized, .enabled(if: TmuxSession.available && UIDemo.registered))
+/// and the session folder holds what the screen said. In xterm (VT340) under Xvfb: the sixel
+/// preview on screen is, pixel for pixel, the image the app rendered (LINSTORY_FRAME_DUMP).
+@Suite("linstory open end to end", .serialized, .enabled(if: UIDemo.registered))
 struct OpenEndToEndTests {
-    @Test func detectCutRerunScrubAndQuitOnTheBundledClip() throws {
+    @Test(.enabled(if: TmuxSession.available))
+    func detectCutRerunScrubAndQuitOnTheBundledClip() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-open-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let session = root.appendingPathComponent("session").path
@@ -97,5 +99,55 @@ struct OpenEndToEndTests {
             // The UI must answer within 50 ms while the engine runs; a loaded CI machine gets slack.
             #expect(median < 50, "median key latency \(median) ms")
         }
+    }
+
+    @Test(.enabled(if: XtermScreenshot.available))
+    func sixelPreviewInXtermMatchesTheImageTheAppRendered() throws {
+        let dump = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-dump-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dump, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dump) }
+        // The real app on the bundled clip: frame 0's target is in the preview from the start.
+        let xterm = try XtermScreenshot(
+            command: [UIDemo.binary, "open", Clips.bbbCuts, "--session", dump.appendingPathComponent("session").path, "--budget", "1"],
+            columns: 120, rows: 40,
+            environment: ["LINSTORY_FRAME_DUMP": dump.path, "XDG_CACHE_HOME": dump.appendingPathComponent("cache").path])
+        defer { xterm.stop() }
+        let indexPath = dump.appendingPathComponent("images.txt").path
+        let index = try #require(ExternalProcess.poll(timeout: .seconds(15)) { () -> String? in
+            guard let text = try? String(contentsOfFile: indexPath, encoding: .utf8), text.split(separator: "\n").count >= 2 else { return nil }
+            return text
+        })
+        let lines = index.split(separator: "\n").map { $0.split(separator: " ").compactMap { Int($0) } }
+        let cell = (w: lines[0][0], h: lines[0][1])
+        let target = lines[1]   // K x y width height pixelWidth pixelHeight: the target frame
+        let expected = try PNGFile.read(path: dump.appendingPathComponent("image-0.png").path)
+        #expect(expected.width == target[5] && expected.height == target[6])
+        // Where the image should be: xterm's 2-pixel inner border plus whole cells.
+        let origin = (x: 2 + target[1] * cell.w, y: 2 + target[2] * cell.h)
+        func error(in shot: RGBImage, dx: Int, dy: Int) -> Double {
+            let x = origin.x + dx, y = origin.y + dy
+            guard x >= 0, y >= 0, x + expected.width <= shot.width, y + expected.height <= shot.height else { return .infinity }
+            let region = shot.cropped(x: x, y: y, width: expected.width, height: expected.height)
+            return Double(zip(region.pixels, expected.pixels).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / Double(expected.pixels.count)
+        }
+        func best(_ shot: RGBImage) -> Double {
+            var best = Double.infinity
+            for dy in -3...3 { for dx in -3...3 { best = min(best, error(in: shot, dx: dx, dy: dy)) } }
+            return best
+        }
+        // The image is there, pixel for pixel up to the palette's rounding.
+        let shot = try xterm.waitForScreenshot { best($0) < 4 }
+        #expect(best(shot) < 4)
+        let kept = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-xterm-sixel.png").path
+        try? PNGFile.write(shot, to: kept)
+        print(String(format: "sixel in xterm: target preview at cell (%d, %d), %dx%d px, mean abs error %.2f per channel; screenshot %@",
+                     target[1], target[2], expected.width, expected.height, best(shot), kept))
+        // Help covers the images: they go, and come back when it closes.
+        try xterm.key("question")
+        _ = try xterm.waitForScreenshot { best($0) > 20 }
+        try xterm.key("Escape")
+        _ = try xterm.waitForScreenshot { best($0) < 4 }
+        try xterm.key("q")
+        #expect(ExternalProcess.poll(timeout: .seconds(10)) { xterm.isRunning ? nil : true } == true)
     }
 }
