@@ -68,7 +68,7 @@ struct OpenCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         runner.frameDump = FrameDump.fromEnvironment(environment)
         if let path = environment["LINSTORY_KEY_LATENCY"], !path.isEmpty {
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             runner.latencyLog = FileHandle(forWritingAtPath: path)
         }
         runner.perform = { effect, state in engine.perform(effect, &state) }
