@@ -62,3 +62,8 @@ if command -v "$scenedetect" >/dev/null 2>&1; then
 else
   echo "  PySceneDetect: not found (pip install scenedetect opencv-python-headless in a throw-away venv, then SCENEDETECT=/path/to/scenedetect)"
 fi
+
+# The sequential method in real time: frames per second within scenes and over the clip, and its
+# PSNR against naive at naive's default budget (naive on every 10th frame).
+echo
+"$bin" bench --sequential --warm-steps 1,2,4 --threads "$threads"
