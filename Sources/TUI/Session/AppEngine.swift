@@ -164,6 +164,14 @@ final class AppEngine {
             state.engine.eta = nil
             state.engine.iterationsPerSecond = nil
             reloadSession()
+            if method == .smooth {
+                // Now the filtered latents exist: show those instead of the per-frame (naive) ones.
+                frameCache = [:]
+                reconstructionCache = [:]
+                rendering = [:]
+                loadFrameLosses(into: &state)
+                show(frame: state.cursor, in: &state)
+            }
         case .cancelled:
             state.engine.text = queued == nil ? "idle: stopped" : "switching"
             state.engine.eta = nil
@@ -288,6 +296,19 @@ final class AppEngine {
 
     private func frame(_ i: Int) -> FrameInversion? {
         if let f = frameCache[i] { return f }
+        if method == .smooth, session.manifest.methods[method.rawValue]?.complete == true,
+           let all = try? session.readLatents(method: method.rawValue, noiseNames: noiseNames), all.count == frameCount {
+            // smooth's frame files hold naive's latents; the filtered ones are assembled when it completes.
+            // Their final losses are in losses/smooth.json ([{"final": [loss], "steps": [...]}]).
+            let losses = (FileManager.default.contents(atPath: "\(session.folder)/losses/smooth.json"))
+                .flatMap { try? JSONDecoder().decode([[String: [Float]]].self, from: $0) }
+            for (k, f) in all.enumerated() {
+                var g = f
+                g.finalLoss = losses.flatMap { k < $0.count ? $0[k]["final"]?.first : nil } ?? .nan
+                frameCache[k] = g
+            }
+            return frameCache[i]
+        }
         guard let f = session.readFrame(index: i, method: method.rawValue, noiseNames: noiseNames) else { return nil }
         frameCache[i] = f
         return f
