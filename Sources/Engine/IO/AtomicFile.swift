@@ -103,20 +103,3 @@ public enum AtomicFile {
         LinstoryError(file: path, "\(what): \(String(cString: strerror(code)))")
     }
 }
-
-// The module's own `read`/`write` names shadow the C calls inside `AtomicFile`.
-private func systemWrite(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.write(fd, p, n)
-    #else
-    Darwin.write(fd, p, n)
-    #endif
-}
-
-private func systemRead(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ n: Int) -> Int {
-    #if canImport(Glibc)
-    Glibc.read(fd, p, n)
-    #else
-    Darwin.read(fd, p, n)
-    #endif
-}

@@ -39,6 +39,15 @@ public struct FrameInversion: Sendable {
     }
 }
 
+extension SynthesisNetwork {
+    /// A finished frame's image [1, C, R, R]: its latents with its noise maps (the model's const
+    /// noise when it has none).
+    public func render(_ frame: FrameInversion, workspace: SynthesisWorkspace) -> Tensor {
+        let noise: NoiseMode = frame.noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
+        return forward(frame.ws.reshaped([1] + frame.ws.shape), noise: noise, workspace: workspace)
+    }
+}
+
 /// A snapshot for progress bars and the UI.
 public struct InversionProgress: Sendable {
     public var frames: [Int]

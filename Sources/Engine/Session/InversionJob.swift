@@ -95,6 +95,13 @@ public final class InversionJob: @unchecked Sendable {
         return current
     }
 
+    /// The snapshot's revision alone: a poller reads this every pass and the snapshot only when it moved.
+    public var revision: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return current.revision
+    }
+
     public var isDone: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -204,8 +211,8 @@ extension InversionJob {
         let session = try InversionSession.read(folder: folder)
         let count = targets.shape[0]
         let record = session.manifest.methods[inversion.method.rawValue]
-        let matches = record.map { $0.budget == inversion.budget && $0.space == inversion.settings.space.rawValue && $0.loss == inversion.lossName } ?? false
-        var pending = Set((0..<count).filter { !(matches && record!.isDone($0)) })
+        let reusable = record.map { $0.matches(inversion, count: count) } ?? false
+        var pending = Set((0..<count).filter { !(reusable && record!.isDone($0)) })
         for r in redo { pending.formUnion(r.clamped(to: 0..<count)) }
         let job = InversionJob(expectedEvaluations: pending.count * inversion.budget) { job in
             var session = try InversionSession.read(folder: folder)

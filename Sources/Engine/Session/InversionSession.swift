@@ -25,6 +25,11 @@ public struct InversionSession: Sendable {
         public var evaluations: Int
         public var notes: [String]
 
+        /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
+        public func matches(_ inversion: SessionInversion, count: Int) -> Bool {
+            budget == inversion.budget && space == inversion.settings.space.rawValue && loss == inversion.lossName && status.count == count
+        }
+
         /// How many window frames are saved.
         public var framesDone: Int { status.reduce(0) { $0 + ($1 == "d" ? 1 : 0) } }
 

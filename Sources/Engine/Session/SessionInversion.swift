@@ -57,8 +57,7 @@ public struct SessionInversion: Sendable {
         var record = InversionSession.MethodRecord(
             budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed,
             status: String(repeating: ".", count: count), complete: false, seconds: 0, evaluations: 0, notes: [])
-        if resume, let r = session.manifest.methods[key], r.budget == budget, r.space == settings.space.rawValue, r.loss == lossName,
-           r.status.count == count {
+        if resume, let r = session.manifest.methods[key], r.matches(self, count: count) {
             record.seconds = r.seconds
             record.notes = r.notes
             for i in 0..<count where r.isDone(i) {

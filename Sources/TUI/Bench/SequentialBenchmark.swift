@@ -66,11 +66,8 @@ struct SequentialBenchmark {
     }
 
     private func render(_ g: Generator, _ frames: [FrameInversion]) -> Tensor {
-        let step = SynthesisWorkspace(network: g.synthesis, batch: 1)
-        return Tensor.concatenate(frames.map { f in
-            let noise: NoiseMode = f.noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
-            return g.synthesis.forward(f.ws.reshaped([1] + f.ws.shape), noise: noise, workspace: step)
-        })
+        let workspace = SynthesisWorkspace(network: g.synthesis, batch: 1)
+        return Tensor.concatenate(frames.map { g.synthesis.render($0, workspace: workspace) })
     }
 
     private func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }

@@ -22,7 +22,6 @@ final class AppEngine {
     private var cutsKnown: Bool
     private var job: InversionJob?
     private var jobRevision = -1
-    private var jobWasDone = false
     /// A job to start as soon as the running one has stopped (cancelling takes up to one step).
     private var queued: (method: InversionMethod, redo: [Range<Int>])?
     /// The current method's finished frames, read from the session as they are needed.
@@ -84,8 +83,9 @@ final class AppEngine {
     // MARK: Snapshots in
 
     func receive(_ state: inout AppState) {
-        let s = start.snapshot
-        if s.revision != startRevision {
+        // The UI loop calls this every pass: copy a snapshot only when its revision moved.
+        if start.revision != startRevision {
+            let s = start.snapshot
             startRevision = s.revision
             if s.curve.count != state.differenceCurve.count { state.differenceCurve = s.curve }
             if statistics == nil, let stats = s.statistics { statistics = stats }
@@ -107,14 +107,10 @@ final class AppEngine {
             }
         }
         if let job {
-            let snap = job.snapshot
-            if snap.revision != jobRevision {
+            if job.revision != jobRevision {
+                let snap = job.snapshot
                 jobRevision = snap.revision
                 fold(snap, into: &state)
-            }
-            if job.isDone, !jobWasDone {
-                jobWasDone = true
-                fold(job.snapshot, into: &state)
             }
             if job.isDone, let next = queued {
                 queued = nil
@@ -270,7 +266,6 @@ final class AppEngine {
                 redo: redo, heldOut: false)
             self.job = job
             jobRevision = -1
-            jobWasDone = false
             job.start()
             state.engine.error = nil
             state.engine.text = "inverting (\(method.rawValue))"
@@ -416,9 +411,7 @@ final class AppEngine {
                             let target = RGBImage(tensor: targets.slice(i..<(i + 1)).reshaped([3, r, r]))
                             var recon = RGBImage(width: r, height: r, pixels: Array(repeating: 0, count: r * r * 3))
                             if let f = byIndex[i] {
-                                let noise: NoiseMode = f.noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
-                                let image = generator.synthesis.forward(f.ws.reshaped([1] + f.ws.shape), noise: noise, workspace: workspace)
-                                recon = RGBImage(tensor: image.reshaped([3, r, r]))
+                                recon = RGBImage(tensor: generator.synthesis.render(f, workspace: workspace).reshaped([3, r, r]))
                             }
                             try writer.write(target: target, reconstruction: recon)
                         }

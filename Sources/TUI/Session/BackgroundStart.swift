@@ -24,6 +24,13 @@ final class BackgroundStart: @unchecked Sendable {
         return current
     }
 
+    /// The snapshot's revision alone (cheap: no copy of the curve).
+    var revision: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return current.revision
+    }
+
     private func update(_ change: (inout Snapshot) -> Void) {
         lock.lock()
         change(&current)

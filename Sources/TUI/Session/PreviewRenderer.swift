@@ -81,7 +81,7 @@ final class PreviewRenderer: @unchecked Sendable {
             let result: Result
             switch next {
             case .frame(let index, let id, let f):
-                result = .frame(index: index, id: id, render(f.ws, f.noise, workspace))
+                result = .frame(index: index, id: id, image(generator.synthesis.render(f, workspace: workspace)))
             case .line(let a, let b, let startIndex, let endIndex, let t):
                 let w = Tensor(shape: a.ws.shape) { p in
                     a.ws.withUnsafeBufferPointer { x in
@@ -89,7 +89,8 @@ final class PreviewRenderer: @unchecked Sendable {
                     }
                 }
                 // The start frame's noise maps: within a scene (the scene method) they are shared anyway.
-                result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: render(w, a.noise, workspace))
+                let line = FrameInversion(ws: w, noise: a.noise, lossHistory: [], finalLoss: .nan, evaluations: 0)
+                result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: image(generator.synthesis.render(line, workspace: workspace)))
             }
             condition.lock()
             results.append(result)
@@ -97,9 +98,7 @@ final class PreviewRenderer: @unchecked Sendable {
         }
     }
 
-    private func render(_ ws: Tensor, _ noise: [Tensor]?, _ workspace: SynthesisWorkspace) -> RGBImage {
-        let mode: NoiseMode = noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
-        let image = generator.synthesis.forward(ws.reshaped([1] + ws.shape), noise: mode, workspace: workspace)
-        return RGBImage(tensor: image.reshaped(Array(image.shape.dropFirst())))
+    private func image(_ rendered: Tensor) -> RGBImage {
+        RGBImage(tensor: rendered.reshaped(Array(rendered.shape.dropFirst())))
     }
 }
