@@ -40,7 +40,10 @@ struct FiniteDifferenceTests {
         /// The engine's gradients of L at this point.
         func engineGradients(chunkBudget: Int = 1 << 22) -> SynthesisGradients {
             // Every phase split, however small, so that the parallel paths are the ones checked.
-            let workspace = SynthesisWorkspace(network: engine.synthesis, batch: batch, chunkBudget: chunkBudget, minimumFLOPsPerWorker: 0)
+            // chunkBudget 1 also takes every plain layer (b4 up) through Winograd, one tile row per chunk.
+            let workspace = SynthesisWorkspace(
+                network: engine.synthesis, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: chunkBudget == 1 ? 1 : 1 << 18,
+                minimumFLOPsPerWorker: 0, winogradFrom: chunkBudget == 1 ? 4 : 16)
             _ = engine.synthesis.forward(ws, noise: noise, workspace: workspace)
             return engine.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true)
         }
@@ -123,7 +126,7 @@ struct FiniteDifferenceTests {
         var noise: Noise
         var spec: TinyGeneratorSpec
         var chunkBudget = 1 << 22
-        var description: String { "N\(batch) noise \(noise) \(spec)\(chunkBudget == 1 ? " chunk 1" : "")" }
+        var description: String { "N\(batch) noise \(noise) \(spec)\(chunkBudget == 1 ? " chunk 1, Winograd from b4" : "")" }
     }
 
     static let cases: [Case] = [

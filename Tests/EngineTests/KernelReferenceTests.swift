@@ -569,4 +569,116 @@ struct KernelReferenceTests {
             Self.expectClose(gx, expected, tol: 1e-5, "flipped-weight conv vs naive adjoint \(s) O\(co) I\(ci)")
         }
     }
+
+    // MARK: - Winograd F(2x2, 3x3)
+
+    /// (in channels, out channels, batch, height, width, tile rows): even grids, tile-row ranges
+    /// that start and end inside samples, and a single 2x2 tile.
+    struct WinogradCase: Sendable, CustomStringConvertible {
+        var ci: Int, co: Int, batch: Int, height: Int, width: Int, rows: Range<Int>
+        var description: String { "I\(ci) O\(co) N\(batch) \(height)x\(width) tile rows \(rows)" }
+    }
+
+    static let winogradCases: [WinogradCase] = [
+        WinogradCase(ci: 1, co: 1, batch: 1, height: 2, width: 2, rows: 0..<1),
+        WinogradCase(ci: 3, co: 2, batch: 2, height: 4, width: 6, rows: 0..<4),
+        WinogradCase(ci: 2, co: 5, batch: 3, height: 6, width: 4, rows: 2..<7),
+        WinogradCase(ci: 7, co: 3, batch: 2, height: 8, width: 8, rows: 3..<6),
+        WinogradCase(ci: 16, co: 16, batch: 1, height: 16, width: 16, rows: 0..<8),
+    ]
+
+    /// winogradConv3x3 (input transform, 16 GEMMs, output transform) equals the direct 3x3
+    /// correlation, padding 1, of the scaled input, on exactly the output rows of its tile rows;
+    /// every other output row keeps its NaN and nothing is written past the output.
+    @Test(arguments: winogradCases)
+    func winogradIsDirectCorrelation(_ c: WinogradCase) throws {
+        try BLAS.load()
+        var rng = TestRandom(seed: UInt64(c.ci * 100 + c.co * 10 + c.batch))
+        let hw = c.height * c.width
+        let x = rng.normals(c.ci * c.batch * hw)  // [I, N, H, W]
+        let w = rng.normals(c.co * c.ci * 9)  // [O, I, 3, 3]
+        let scales = rng.normals(c.batch * c.ci, scale: 0.5, offset: 1)  // [N, I]
+        var u = Self.buffer([Float](repeating: .nan, count: 16 * c.co * c.ci))  // [16, O, I]
+        winogradWeightTransform3x3(w, outChannels: c.co, inChannels: c.ci, into: &u)
+        Self.expectTailUntouched(u, count: 16 * c.co * c.ci, "winogradWeightTransform3x3")
+        let tiles = WinogradTiles(batch: c.batch, height: c.height, width: c.width, rows: c.rows)
+        let scratch = winogradScratch(rows: max(c.ci, c.co), tiles: tiles.count)
+        var v = [Float](repeating: .nan, count: scratch)
+        var m = [Float](repeating: .nan, count: scratch)
+        var pad = [Float](repeating: .nan, count: tiles.padScratch)
+        var y = Self.buffer([Float](repeating: .nan, count: c.co * c.batch * hw))  // [O, N, H, W]
+        winogradConv3x3(x, inChannels: c.ci, scales: scales, weights: u, outChannels: c.co, tiles: tiles, into: &y, v: &v, m: &m, pad: &pad)
+        Self.expectTailUntouched(y, count: c.co * c.batch * hw, "winogradConv3x3")
+        // Output rows of the tile rows: global image row gr = n * H + h lies in 2 rows.lowerBound ..< 2 rows.upperBound.
+        var got: [Float] = []
+        var expected: [Double] = []
+        for o in 0..<c.co {
+            for n in 0..<c.batch {
+                for h in 0..<c.height {
+                    let inside = c.rows.contains((n * c.height + h) / 2)
+                    for x0 in 0..<c.width {
+                        let value = y[((o * c.batch + n) * c.height + h) * c.width + x0]
+                        if !inside {
+                            #expect(value.isNaN, "wrote output row \(h) of sample \(n) outside tile rows \(c.rows)")
+                            continue
+                        }
+                        var acc = 0.0
+                        for i in 0..<c.ci {
+                            for k in 0..<9 {
+                                let sy = h + k / 3 - 1, sx = x0 + k % 3 - 1
+                                guard sy >= 0, sy < c.height, sx >= 0, sx < c.width else { continue }
+                                acc += Double(w[(o * c.ci + i) * 9 + k]) * Double(scales[n * c.ci + i])
+                                    * Double(x[((i * c.batch + n) * c.height + sy) * c.width + sx])
+                            }
+                        }
+                        got.append(value)
+                        expected.append(acc)
+                    }
+                }
+            }
+        }
+        #expect(!got.isEmpty)
+        Self.expectClose(got, expected, tol: 2e-6 * Double(c.ci * 9).squareRoot(), "winograd vs direct correlation \(c)")
+    }
+
+    /// The flipped, transposed weight's transform gives the conv's input gradient (the backward's
+    /// use): correlating g [O, N, H, W] with it equals the naive adjoint of the forward correlation.
+    @Test(arguments: [(2, 3), (5, 1)])
+    func winogradFlippedWeightIsTheAdjoint(_ channels: (Int, Int)) throws {
+        try BLAS.load()
+        let (co, ci) = channels
+        let (n, h, wd) = (2, 6, 4)
+        let hw = h * wd
+        var rng = TestRandom(seed: UInt64(co * 7 + ci))
+        let w = rng.normals(co * ci * 9)
+        let g = rng.normals(co * n * hw)
+        var wf = [Float](repeating: .nan, count: ci * co * 9)
+        flippedTransposedConv3x3Weight(w, outChannels: co, inChannels: ci, into: &wf)
+        var uf = [Float](repeating: .nan, count: 16 * ci * co)
+        winogradWeightTransform3x3(wf, outChannels: ci, inChannels: co, into: &uf)
+        let tiles = WinogradTiles(batch: n, height: h, width: wd, rows: 0..<(n * h / 2))
+        let scratch = winogradScratch(rows: max(ci, co), tiles: tiles.count)
+        var v = [Float](repeating: .nan, count: scratch)
+        var m = [Float](repeating: .nan, count: scratch)
+        var pad = [Float](repeating: .nan, count: tiles.padScratch)
+        var gx = [Float](repeating: .nan, count: ci * n * hw)
+        winogradConv3x3(g, inChannels: co, scales: nil, weights: uf, outChannels: ci, tiles: tiles, into: &gx, v: &v, m: &m, pad: &pad)
+        var expected = [Double](repeating: 0, count: ci * n * hw)
+        for o in 0..<co {
+            for i in 0..<ci {
+                for k in 0..<9 {
+                    for smp in 0..<n {
+                        for y in 0..<h {
+                            for x in 0..<wd {
+                                let sy = y + k / 3 - 1, sx = x + k % 3 - 1
+                                guard sy >= 0, sy < h, sx >= 0, sx < wd else { continue }
+                                expected[((i * n + smp) * h + sy) * wd + sx] += Double(w[(o * ci + i) * 9 + k]) * Double(g[((o * n + smp) * h + y) * wd + x])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Self.expectClose(gx, expected, tol: 1e-5, "winograd flipped-weight conv vs naive adjoint O\(co) I\(ci)")
+    }
 }

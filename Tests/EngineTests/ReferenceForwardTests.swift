@@ -19,7 +19,7 @@ struct ReferenceForwardTests {
         var seed: UInt64
 
         var description: String {
-            "\(spec) clamp \(clamp.map { "\($0)" } ?? "none") noise \(noise) N\(batch) chunk \(chunkBudget == 1 ? "1" : "all") seed \(seed)"
+            "\(spec) clamp \(clamp.map { "\($0)" } ?? "none") noise \(noise) N\(batch) chunk \(chunkBudget == 1 ? "1, Winograd from b4" : "all") seed \(seed)"
         }
     }
 
@@ -81,7 +81,10 @@ struct ReferenceForwardTests {
             noise = TinyInputs.explicitNoise(resolutions: g.synthesis.noiseResolutions, batch: c.batch, firstShared: true, rng: &rng)
         }
         // Every phase split, however small, so that the parallel paths are the ones checked.
-        let workspace = SynthesisWorkspace(network: g.synthesis, batch: c.batch, chunkBudget: c.chunkBudget, minimumFLOPsPerWorker: 0)
+        // chunk 1 also takes every plain layer (b4 up) through Winograd, one tile row per chunk.
+        let workspace = SynthesisWorkspace(
+            network: g.synthesis, batch: c.batch, chunkBudget: c.chunkBudget, workerColumnBudget: c.chunkBudget == 1 ? 1 : 1 << 18,
+            minimumFLOPsPerWorker: 0, winogradFrom: c.chunkBudget == 1 ? 4 : 16)
         let img = g.synthesis.forward(ws, noise: noise.0, workspace: workspace)  // [N, C, R, R]
         var trace = ReferenceTrace()
         let expected = reference.synthesis(ws: ws.doubles, batch: c.batch, noise: noise.1, trace: &trace)

@@ -45,6 +45,10 @@ final class PreparedConvWeights: @unchecked Sendable {
         /// [I, O * 9] for plain layers: the weight flipped and transposed (`flippedTransposedConv3x3Weight`),
         /// the backward's operand for the input gradient.
         let flippedWeight: Buffer?
+        /// [16, O, I] for plain layers: the Winograd F(2x2, 3x3) transform of the weight (the forward's operand).
+        let winogradWeight: Buffer?
+        /// [16, I, O] for plain layers: the same for the flipped, transposed weight (the input gradient's).
+        let winogradFlippedWeight: Buffer?
 
         init(_ l: SynthesisLayer) {
             let co = l.outChannels
@@ -52,6 +56,8 @@ final class PreparedConvWeights: @unchecked Sendable {
             weightSquares = Buffer(count: co * ci)
             transposedWeight = l.up ? Buffer(count: co * 9 * ci) : nil
             flippedWeight = l.up ? nil : Buffer(count: ci * co * 9)
+            winogradWeight = l.up ? nil : Buffer(count: winogradPositions * co * ci)
+            winogradFlippedWeight = l.up ? nil : Buffer(count: winogradPositions * co * ci)
             l.weight.withUnsafeBufferPointer { wb in
                 let w = wb.baseAddress!
                 for o in 0..<co {
@@ -62,6 +68,10 @@ final class PreparedConvWeights: @unchecked Sendable {
                     }
                 }
                 if let wf = flippedWeight?.pointer { flippedTransposedConv3x3Weight(w, outChannels: co, inChannels: ci, into: wf) }
+                if let wf = flippedWeight?.pointer, let uf = winogradFlippedWeight?.pointer, let u = winogradWeight?.pointer {
+                    winogradWeightTransform3x3(w, outChannels: co, inChannels: ci, into: u)
+                    winogradWeightTransform3x3(wf, outChannels: ci, inChannels: co, into: uf)
+                }
                 if let wt = transposedWeight?.pointer {
                     for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
                 }

@@ -271,7 +271,32 @@ extension SynthesisNetwork {
                 let k = ci * 9
                 l.weight.withUnsafeBufferPointer { wb in
                     nonisolated(unsafe) let w = wb.baseAddress!
-                    if n * hw >= co {
+                    if st.winograd {
+                        // Winograd F(2x2, 3x3), split by tile rows: every worker transforms,
+                        // multiplies and finishes its own rows (all channels), like the row split below.
+                        nonisolated(unsafe) let u = prepared.winogradWeight!.pointer
+                        let rowsPerChunk = st.winogradRowsPerChunk
+                        Parallel.split(n * hin / 2, maxParts: parts) { part, range in
+                            let v = ws_.winogradV.pointer + part * ws_.winogradStride
+                            let m = ws_.winogradM.pointer + part * ws_.winogradStride
+                            let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
+                            var r0 = range.lowerBound
+                            while r0 < range.upperBound {
+                                let r1 = min(range.upperBound, r0 + rowsPerChunk)
+                                let tiles = WinogradTiles(batch: n, height: hin, width: hin, rows: r0..<r1)
+                                winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y0, v: v, m: m, pad: pad)
+                                // Image rows 2 r0 ..< 2 r1, which may span samples.
+                                var r = 2 * r0
+                                while r < 2 * r1 {
+                                    let smp = r / hin
+                                    let end = min(2 * r1, (smp + 1) * hin)
+                                    for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
+                                    r = end
+                                }
+                                r0 = r1
+                            }
+                        }
+                    } else if n * hw >= co {
                         // Split by image rows (all channels each): every worker lowers, multiplies and
                         // finishes its own columns, and packs only its part of the column matrix.
                         let rowsPerChunk = st.rowsPerChunk
@@ -482,7 +507,22 @@ extension SynthesisNetwork {
                 // multiplied like the forward (no col2im scatter, no zeroing).
                 nonisolated(unsafe) let wf = prepared.flippedWeight!.pointer
                 let k = co * 9
-                if n * hw >= ci {
+                if st.winograd {
+                    nonisolated(unsafe) let uf = prepared.winogradFlippedWeight!.pointer
+                    let rowsPerChunk = st.winogradRowsPerChunk
+                    Parallel.split(n * hin / 2, maxParts: parts) { part, range in
+                        let v = ws_.winogradV.pointer + part * ws_.winogradStride
+                        let m = ws_.winogradM.pointer + part * ws_.winogradStride
+                        let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
+                        var r0 = range.lowerBound
+                        while r0 < range.upperBound {
+                            let r1 = min(range.upperBound, r0 + rowsPerChunk)
+                            let tiles = WinogradTiles(batch: n, height: hin, width: hin, rows: r0..<r1)
+                            winogradConv3x3(g, inChannels: co, scales: nil, weights: uf, outChannels: ci, tiles: tiles, into: gxs, v: v, m: m, pad: pad)
+                            r0 = r1
+                        }
+                    }
+                } else if n * hw >= ci {
                     let rowsPerChunk = st.backwardRowsPerChunk
                     let partStride = ws_.colsPartStride
                     Parallel.split(n * hin, maxParts: parts) { part, range in

@@ -23,8 +23,13 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let chunk: Int  // samples per GEMM chunk (up layers, and the backward)
         let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
         let backwardRowsPerChunk: Int  // the same for the input gradient of plain layers (lowers O channels)
+        /// Whether this plain layer convolves by Winograd F(2x2, 3x3), and its tile rows per chunk of one worker.
+        let winograd: Bool
+        let winogradRowsPerChunk: Int
+        /// Floats of one worker's transformed operand (V or M) for a chunk.
+        let winogradChunkFloats: Int
 
-        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, workerColumnBudget: Int, threads: Int) {
+        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, workerColumnBudget: Int, threads: Int, winogradFrom: Int) {
             let hwIn = l.inputResolution * l.inputResolution
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
@@ -43,6 +48,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             let perWorker = min(chunkBudget / threads, workerColumnBudget)
             rowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.inChannels * l.inputResolution)))
             backwardRowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.outChannels * l.inputResolution)))
+            winograd = !l.up && l.resolution >= winogradFrom
+            let tileRows = n * l.resolution / 2
+            let tilePartRows = (tileRows + threads - 1) / threads
+            let tileRowFloats = winogradPositions * max(l.inChannels, l.outChannels) * (l.resolution / 2)
+            winogradRowsPerChunk = max(1, min(tilePartRows, workerColumnBudget * 2 / tileRowFloats))
+            winogradChunkFloats = winograd ? winogradScratch(rows: max(l.inChannels, l.outChannels), tiles: winogradRowsPerChunk * l.resolution / 2) : 0
         }
     }
 
@@ -77,6 +88,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let gxs: Buffer  // gradient w.r.t. a layer's scaled input
     /// Floats between workers' slices of `cols` in the forward of plain conv layers.
     let colsPartStride: Int
+    /// Per-worker Winograd operands: V [16, I, T] and M [16, O, T] for a chunk of tiles, and padded rows.
+    let winogradV: Buffer
+    let winogradM: Buffer
+    let winogradStride: Int
+    let winogradPad: Buffer
+    let winogradPadStride: Int
     let firScratch: Buffer  // one plane-sized slice per worker
     let firScratchStride: Int
     /// Per-worker partial sums of noise gradients, [threads, N * R * R] at the largest R.
@@ -102,10 +119,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
 
     /// Buffers for `network` at batch `batch`. `chunkBudget` caps the column scratch (floats).
     /// `workerColumnBudget` caps one worker's slice of lowered columns in the row-split plain convs
-    /// (floats; the default, 1 MiB, keeps a slice in cache between lowering and OpenBLAS packing it).
+    /// (floats; the default, 1 MiB, keeps a slice in cache between lowering and OpenBLAS packing it),
+    /// and half of one worker's Winograd operand. Plain layers at `winogradFrom` px and up convolve by
+    /// Winograd F(2x2, 3x3) (Int.max: never; smaller grids have too few tiles to pay for the transforms).
     public init(
         network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, workerColumnBudget: Int = 1 << 18,
-        minimumFLOPsPerWorker: Double = 2e6
+        minimumFLOPsPerWorker: Double = 2e6, winogradFrom: Int = 16
     ) {
         precondition(batch >= 1)
         self.batch = batch
@@ -118,9 +137,11 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var partStride = 1
         var gxsCount = 1
         var firCount = 1
+        var winogradCount = 1
+        var padCount = 1
         for b in network.blocks {
             if let l = b.conv0 {
-                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads)
+                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads, winogradFrom: winogradFrom)
                 let hwIn = l.inputResolution * l.inputResolution
                 colsCount = max(colsCount, 9 * l.outChannels * st.chunk * hwIn, 9 * l.inChannels * st.chunk * hwIn)
                 gxsCount = max(gxsCount, l.inChannels * batch * hwIn)
@@ -129,7 +150,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             } else {
                 c0.append(nil)
             }
-            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads)
+            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads, winogradFrom: winogradFrom)
             let hw = b.resolution * b.resolution
             colsCount = max(colsCount, 9 * max(b.conv1.inChannels, b.conv1.outChannels) * st1.chunk * hw)
             partStride = max(
@@ -137,6 +158,8 @@ public final class SynthesisWorkspace: @unchecked Sendable {
                 9 * b.conv1.outChannels * st1.backwardRowsPerChunk * b.resolution)
             gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
             firCount = max(firCount, b.resolution * b.resolution * 2)
+            winogradCount = max(winogradCount, st1.winogradChunkFloats)
+            padCount = max(padCount, 16 * (b.resolution / 2 + 1))
             c1.append(st1)
             r.append(RGBState(b.torgb, batch: batch))
         }
@@ -151,6 +174,11 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         gcols = Buffer(count: colsCount)
         gxs = Buffer(count: gxsCount)
         self.threads = threads
+        winogradStride = winogradCount
+        winogradV = Buffer(count: winogradCount * threads)
+        winogradM = Buffer(count: winogradCount * threads)
+        winogradPadStride = padCount
+        winogradPad = Buffer(count: padCount * threads)
         firScratchStride = firCount
         firScratch = Buffer(count: firCount * threads)
         let maxHW = network.imgResolution * network.imgResolution

@@ -32,7 +32,9 @@ enum GeneratorBenchmark {
         let upstream = Tensor(shape: [n, g.config.imgChannels, g.config.imgResolution, g.config.imgResolution]) { p in
             for i in 0..<p.count { p[i] = rng.next() }
         }
-        let workspace = SynthesisWorkspace(network: g.synthesis, batch: n)
+        let wf = Int(ProcessInfo.processInfo.environment["WF"] ?? "") ?? 16
+        let cb = Int(ProcessInfo.processInfo.environment["CB"] ?? "") ?? (1 << 18)
+        let workspace = SynthesisWorkspace(network: g.synthesis, batch: n, workerColumnBudget: cb, winogradFrom: wf)
         let flops = g.config.synthesisFLOPs / 1e9
         let forward = timeWithCPU(reps: reps) { _ = g.synthesis.forward(ws, noise: .const, workspace: workspace) }
         let both = timeWithCPU(reps: reps) {
