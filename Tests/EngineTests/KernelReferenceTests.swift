@@ -573,7 +573,8 @@ struct KernelReferenceTests {
     // MARK: - Winograd F(2x2, 3x3)
 
     /// (in channels, out channels, batch, height, width, tile rows): even grids, tile-row ranges
-    /// that start and end inside samples, and a single 2x2 tile.
+    /// that start and end inside samples, a single 2x2 tile, rows of 1 to 8 tiles (the transforms
+    /// take four tiles at a time, the rest one by one).
     struct WinogradCase: Sendable, CustomStringConvertible {
         var ci: Int, co: Int, batch: Int, height: Int, width: Int, rows: Range<Int>
         var description: String { "I\(ci) O\(co) N\(batch) \(height)x\(width) tile rows \(rows)" }
@@ -585,6 +586,8 @@ struct KernelReferenceTests {
         WinogradCase(ci: 2, co: 5, batch: 3, height: 6, width: 4, rows: 2..<7),
         WinogradCase(ci: 7, co: 3, batch: 2, height: 8, width: 8, rows: 3..<6),
         WinogradCase(ci: 16, co: 16, batch: 1, height: 16, width: 16, rows: 0..<8),
+        // Six tiles a row: one four-lane block, then two tiles one by one.
+        WinogradCase(ci: 3, co: 4, batch: 2, height: 4, width: 12, rows: 1..<4),
     ]
 
     /// winogradConv3x3 (input transform, 16 GEMMs, output transform) equals the direct 3x3

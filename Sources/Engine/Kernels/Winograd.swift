@@ -68,7 +68,7 @@ public struct WinogradTiles: Sendable {
     /// Tiles in `rows`: the column count of the transformed matrices.
     public var count: Int { rows.count * tilesPerRow }
     /// Floats of scratch `winogradInputTransform` needs.
-    public var padScratch: Int { 16 * (width / 2 + 1) }
+    public var padScratch: Int { 8 * (width / 2 + 1) }
 }
 
 /// v [16, C, T] <- B^T d B for every tile of `tiles` (T = tiles.count) and channel of x [C, N, H, W],
@@ -85,8 +85,6 @@ public func winogradInputTransform(
     let half = tw + 1
     let rowE = (0..<4).map { pad + $0 * 2 * half }
     let rowO = (0..<4).map { pad + $0 * 2 * half + half }
-    // B^T over the rows (combinations k of rows 0-3), then B over the columns.
-    let comb = pad + 8 * half  // [4 k, E/O, half]
     for i in channelRange ?? 0..<ci {
         for r in tiles.rows {
             let smp = r / th, ty = r % th
@@ -108,69 +106,117 @@ public func winogradInputTransform(
                     e[j + 1] = s[2 * j + 1] * scale
                 }
             }
-            for k in 0..<4 {
-                let ce = comb + k * 2 * half, co = ce + half
-                // Rows: k0 = r0 - r2, k1 = r1 + r2, k2 = r2 - r1, k3 = r1 - r3.
-                let (pe, qe, pe2, po, qo): (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, Float, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
-                switch k {
-                case 0: (pe, qe, pe2, po, qo) = (rowE[0], rowE[2], -1, rowO[0], rowO[2])
-                case 1: (pe, qe, pe2, po, qo) = (rowE[1], rowE[2], 1, rowO[1], rowO[2])
-                case 2: (pe, qe, pe2, po, qo) = (rowE[2], rowE[1], -1, rowO[2], rowO[1])
-                default: (pe, qe, pe2, po, qo) = (rowE[1], rowE[3], -1, rowO[1], rowO[3])
-                }
-                if pe2 > 0 {
-                    for j in 0..<half { ce[j] = pe[j] + qe[j]; co[j] = po[j] + qo[j] }
-                } else {
-                    for j in 0..<half { ce[j] = pe[j] - qe[j]; co[j] = po[j] - qo[j] }
-                }
-                let dst = v + k * 4 * ldv + i * tc + (r - tiles.rows.lowerBound) * tw
-                let d0 = dst, d1 = dst + ldv, d2 = dst + 2 * ldv, d3 = dst + 3 * ldv
-                for t in 0..<tw {
-                    let e0 = ce[t], o0 = co[t], e1 = ce[t + 1], o1 = co[t + 1]
-                    d0[t] = e0 - e1
-                    d1[t] = o0 + e1
-                    d2[t] = e1 - o0
-                    d3[t] = o0 - o1
-                }
+            let dst = v + i * tc + (r - tiles.rows.lowerBound) * tw
+            var t = 0
+            // Four tiles at a time in SIMD lanes (the pointers may alias as far as the compiler
+            // knows, so plain loops stay scalar), then the rest one by one.
+            while t + 4 <= tw {
+                transformInputTiles(rowE, rowO, at: t, into: dst + t, ldv: ldv, SIMD4<Float>.self)
+                t += 4
+            }
+            while t < tw {
+                transformInputTiles(rowE, rowO, at: t, into: dst + t, ldv: ldv, SIMD1.self)
+                t += 1
             }
         }
     }
 }
 
+/// One Float as a SIMD vector of one lane, so the tile transforms have one body for both widths.
+struct SIMD1: SIMDLoadStore {
+    var value: Float
+    init(load p: UnsafePointer<Float>) { value = p.pointee }
+    func store(_ p: UnsafeMutablePointer<Float>) { p.pointee = value }
+    func storeInterleaved(with odd: SIMD1, into p: UnsafeMutablePointer<Float>) {
+        p[0] = value
+        p[1] = odd.value
+    }
+    static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(value: a.value + b.value) }
+    static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(value: a.value - b.value) }
+    init(value: Float) { self.value = value }
+}
+
+protocol SIMDLoadStore {
+    init(load p: UnsafePointer<Float>)
+    func store(_ p: UnsafeMutablePointer<Float>)
+    /// Lanes of self and `odd` alternately (self's first).
+    func storeInterleaved(with odd: Self, into p: UnsafeMutablePointer<Float>)
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+}
+
+extension SIMD4: SIMDLoadStore where Scalar == Float {
+    @inline(__always) init(load p: UnsafePointer<Float>) { self = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self) }
+    @inline(__always) func store(_ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: self, as: SIMD4<Float>.self) }
+    @inline(__always) func storeInterleaved(with odd: SIMD4<Float>, into p: UnsafeMutablePointer<Float>) {
+        SIMD4(self[0], odd[0], self[1], odd[1]).store(p)
+        SIMD4(self[2], odd[2], self[3], odd[3]).store(p + 4)
+    }
+}
+
+/// B^T d B for the tiles t ..< t + lanes of one tile row, from the rows' even / odd columns.
+@inline(__always)
+private func transformInputTiles<V: SIMDLoadStore>(
+    _ rowE: [UnsafeMutablePointer<Float>], _ rowO: [UnsafeMutablePointer<Float>], at t: Int,
+    into dst: UnsafeMutablePointer<Float>, ldv: Int, _: V.Type
+) {
+    // Tile columns 0-3 of input row a: E[t], O[t], E[t + 1], O[t + 1].
+    @inline(__always) func col(_ a: Int) -> (V, V, V, V) {
+        (V(load: rowE[a] + t), V(load: rowO[a] + t), V(load: rowE[a] + t + 1), V(load: rowO[a] + t + 1))
+    }
+    let r0 = col(0), r1 = col(1), r2 = col(2), r3 = col(3)
+    // B^T over the rows: k0 = r0 - r2, k1 = r1 + r2, k2 = r2 - r1, k3 = r1 - r3; then B over the columns.
+    @inline(__always) func emit(_ k: Int, _ c0: V, _ c1: V, _ c2: V, _ c3: V) {
+        let d = dst + 4 * k * ldv
+        (c0 - c2).store(d)
+        (c1 + c2).store(d + ldv)
+        (c2 - c1).store(d + 2 * ldv)
+        (c1 - c3).store(d + 3 * ldv)
+    }
+    emit(0, r0.0 - r2.0, r0.1 - r2.1, r0.2 - r2.2, r0.3 - r2.3)
+    emit(1, r1.0 + r2.0, r1.1 + r2.1, r1.2 + r2.2, r1.3 + r2.3)
+    emit(2, r2.0 - r1.0, r2.1 - r1.1, r2.2 - r1.2, r2.3 - r1.3)
+    emit(3, r1.0 - r3.0, r1.1 - r3.1, r1.2 - r3.2, r1.3 - r3.3)
+}
+
 /// y [O, N, H, W] (the rows of `tiles` only) <- A^T M A for output channels `channelRange` of
-/// m [16, O, T] (position xi at xi * ldm). `pad` holds `tiles.padScratch` floats.
+/// m [16, O, T] (position xi at xi * ldm).
 public func winogradOutputTransform(
     _ m: UnsafePointer<Float>, channels co: Int, channelRange: Range<Int>, tiles: WinogradTiles, ldm: Int,
-    into y: UnsafeMutablePointer<Float>, pad: UnsafeMutablePointer<Float>
+    into y: UnsafeMutablePointer<Float>
 ) {
     let h = tiles.height, w = tiles.width, n = tiles.batch
     let th = h / 2, tw = tiles.tilesPerRow, tc = tiles.count
-    let z = (0..<4).map { pad + $0 * tw }  // A^T over the rows, per column b: [4 b, tw] for one output row
     for o in channelRange {
         for r in tiles.rows {
             let smp = r / th, ty = r % th
             let src = m + o * tc + (r - tiles.rows.lowerBound) * tw
             let out = y + (o * n + smp) * h * w + 2 * ty * w
-            for row in 0..<2 {
-                // Output row 0: m0 + m1 + m2 (rows of M); row 1: m1 - m2 - m3.
-                for b in 0..<4 {
-                    let s0 = src + b * ldm, s1 = src + (4 + b) * ldm, s2 = src + (8 + b) * ldm, s3 = src + (12 + b) * ldm
-                    let zb = z[b]
-                    if row == 0 {
-                        for t in 0..<tw { zb[t] = s0[t] + s1[t] + s2[t] }
-                    } else {
-                        for t in 0..<tw { zb[t] = s1[t] - s2[t] - s3[t] }
-                    }
-                }
-                let dst = out + row * w
-                let z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3]
-                for t in 0..<tw {
-                    dst[2 * t] = z0[t] + z1[t] + z2[t]
-                    dst[2 * t + 1] = z1[t] - z2[t] - z3[t]
-                }
+            var t = 0
+            while t + 4 <= tw {
+                transformOutputTiles(src + t, ldm: ldm, into: out + 2 * t, width: w, SIMD4<Float>.self)
+                t += 4
+            }
+            while t < tw {
+                transformOutputTiles(src + t, ldm: ldm, into: out + 2 * t, width: w, SIMD1.self)
+                t += 1
             }
         }
     }
+}
+
+/// A^T M A for `lanes` consecutive tiles: their 2x2 outputs at out (row 0) and out + width (row 1).
+@inline(__always)
+private func transformOutputTiles<V: SIMDLoadStore>(
+    _ src: UnsafePointer<Float>, ldm: Int, into out: UnsafeMutablePointer<Float>, width w: Int, _: V.Type
+) {
+    @inline(__always) func m(_ xi: Int) -> V { V(load: src + xi * ldm) }
+    // A^T over the rows of M (row 0: m0 + m1 + m2, row 1: m1 - m2 - m3), per column b ...
+    let a0 = m(0) + m(4) + m(8), a1 = m(1) + m(5) + m(9), a2 = m(2) + m(6) + m(10), a3 = m(3) + m(7) + m(11)
+    let b0 = m(4) - m(8) - m(12), b1 = m(5) - m(9) - m(13), b2 = m(6) - m(10) - m(14), b3 = m(7) - m(11) - m(15)
+    // ... then A over the columns, interleaved into the two output rows.
+    (a0 + a1 + a2).storeInterleaved(with: a1 - a2 - a3, into: out)
+    (b0 + b1 + b2).storeInterleaved(with: b1 - b2 - b3, into: out + w)
 }
 
 /// The 16 products M[xi] [O, T] = U[xi] [O, I] x V[xi] [I, T] (positions ldv and ldm apart).
@@ -202,7 +248,7 @@ public func winogradConv3x3(
     let ldm = winogradPositionStride(rows: co, tiles: tiles.count)
     winogradInputTransform(x, channels: ci, scales: scales, tiles: tiles, into: v, ldv: ldv, pad: pad)
     winogradMultiply(u, v, ldv: ldv, outChannels: co, inChannels: ci, tiles: tiles.count, into: m, ldm: ldm)
-    winogradOutputTransform(m, channels: co, channelRange: 0..<co, tiles: tiles, ldm: ldm, into: y, pad: pad)
+    winogradOutputTransform(m, channels: co, channelRange: 0..<co, tiles: tiles, ldm: ldm, into: y)
 }
 
 /// Floats `winogradConv3x3` needs in each of `v` and `m` for `rows` channels (the larger of I and O)
