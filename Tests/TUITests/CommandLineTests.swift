@@ -74,9 +74,10 @@ struct CommandLineTests {
         let z = Tensor(shape: [1, g.config.zDim], values: rng.randn(g.config.zDim).map(Float.init))
         let expected = g(z: z)
         #expect(ours.shape == [2, 3, 32, 32])
-        // Batch size changes BLAS's blocking, so allow float rounding, nothing more.
+        // Batch size changes BLAS's blocking, so allow float rounding, nothing more (Winograd's
+        // transforms scale a rounding error by up to ~10: 1.3e-6 seen, 1e-5 allowed).
         let same = TensorComparison("seed 5", ours: ours.slice(1..<2), reference: expected)
-        #expect(same.relativeError < 1e-6, "\(same)")
+        #expect(same.relativeError < 1e-5, "\(same)")
 
         let png = try Self.run(["generate", "--model", model, "--seeds", "3-4", "--out", dir + "/png"])
         #expect(png.status == 0)

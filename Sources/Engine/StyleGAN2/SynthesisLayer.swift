@@ -45,9 +45,9 @@ final class PreparedConvWeights: @unchecked Sendable {
         /// [I, O * 9] for plain layers: the weight flipped and transposed (`flippedTransposedConv3x3Weight`),
         /// the backward's operand for the input gradient.
         let flippedWeight: Buffer?
-        /// [16, O, I] for plain layers: the Winograd F(2x2, 3x3) transform of the weight (the forward's operand).
+        /// [36, O, I] for plain layers: the Winograd F(4x4, 3x3) transform of the weight (the forward's operand).
         let winogradWeight: Buffer?
-        /// [16, I, O] for plain layers: the same for the flipped, transposed weight (the input gradient's).
+        /// [36, I, O] for plain layers: the same for the flipped, transposed weight (the input gradient's).
         let winogradFlippedWeight: Buffer?
 
         init(_ l: SynthesisLayer) {

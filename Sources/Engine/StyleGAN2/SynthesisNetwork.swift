@@ -272,11 +272,11 @@ extension SynthesisNetwork {
                 l.weight.withUnsafeBufferPointer { wb in
                     nonisolated(unsafe) let w = wb.baseAddress!
                     if st.winograd {
-                        // Winograd F(2x2, 3x3), split by tile rows: every worker transforms,
+                        // Winograd F(4x4, 3x3), split by tile rows: every worker transforms,
                         // multiplies and finishes its own rows (all channels), like the row split below.
                         nonisolated(unsafe) let u = prepared.winogradWeight!.pointer
                         let rowsPerChunk = st.winogradRowsPerChunk
-                        Parallel.split(n * hin / 2, maxParts: parts) { part, range in
+                        Parallel.split(n * hin / winogradTileSize, maxParts: parts) { part, range in
                             let v = ws_.winogradV.pointer + part * ws_.winogradStride
                             let m = ws_.winogradM.pointer + part * ws_.winogradStride
                             let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
@@ -285,11 +285,11 @@ extension SynthesisNetwork {
                                 let r1 = min(range.upperBound, r0 + rowsPerChunk)
                                 let tiles = WinogradTiles(batch: n, height: hin, width: hin, rows: r0..<r1)
                                 winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y0, v: v, m: m, pad: pad)
-                                // Image rows 2 r0 ..< 2 r1, which may span samples.
-                                var r = 2 * r0
-                                while r < 2 * r1 {
+                                // Image rows 4 r0 ..< 4 r1, which may span samples.
+                                var r = winogradTileSize * r0
+                                while r < winogradTileSize * r1 {
                                     let smp = r / hin
-                                    let end = min(2 * r1, (smp + 1) * hin)
+                                    let end = min(winogradTileSize * r1, (smp + 1) * hin)
                                     for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
                                     r = end
                                 }
@@ -510,7 +510,7 @@ extension SynthesisNetwork {
                 if st.winograd {
                     nonisolated(unsafe) let uf = prepared.winogradFlippedWeight!.pointer
                     let rowsPerChunk = st.winogradRowsPerChunk
-                    Parallel.split(n * hin / 2, maxParts: parts) { part, range in
+                    Parallel.split(n * hin / winogradTileSize, maxParts: parts) { part, range in
                         let v = ws_.winogradV.pointer + part * ws_.winogradStride
                         let m = ws_.winogradM.pointer + part * ws_.winogradStride
                         let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride

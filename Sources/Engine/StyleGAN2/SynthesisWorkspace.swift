@@ -23,7 +23,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let chunk: Int  // samples per GEMM chunk (up layers, and the backward)
         let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
         let backwardRowsPerChunk: Int  // the same for the input gradient of plain layers (lowers O channels)
-        /// Whether this plain layer convolves by Winograd F(2x2, 3x3), and its tile rows per chunk of one worker.
+        /// Whether this plain layer convolves by Winograd F(4x4, 3x3), and its tile rows per chunk of one worker.
         let winograd: Bool
         let winogradRowsPerChunk: Int
         /// Floats of one worker's transformed operand (V or M) for a chunk.
@@ -48,12 +48,13 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             let perWorker = min(chunkBudget / threads, workerColumnBudget)
             rowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.inChannels * l.inputResolution)))
             backwardRowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.outChannels * l.inputResolution)))
-            winograd = !l.up && l.resolution >= winogradFrom
-            let tileRows = n * l.resolution / 2
+            winograd = !l.up && l.resolution >= winogradFrom && l.resolution % winogradTileSize == 0
+            let tilesPerRow = l.resolution / winogradTileSize
+            let tileRows = n * l.resolution / winogradTileSize
             let tilePartRows = (tileRows + threads - 1) / threads
-            let tileRowFloats = winogradPositions * max(l.inChannels, l.outChannels) * (l.resolution / 2)
-            winogradRowsPerChunk = max(1, min(tilePartRows, workerColumnBudget * 2 / tileRowFloats))
-            winogradChunkFloats = winograd ? winogradScratch(rows: max(l.inChannels, l.outChannels), tiles: winogradRowsPerChunk * l.resolution / 2) : 0
+            let tileRowFloats = winogradPositions * max(l.inChannels, l.outChannels) * tilesPerRow
+            winogradRowsPerChunk = max(1, min(tilePartRows, workerColumnBudget * 2 / max(1, tileRowFloats)))
+            winogradChunkFloats = winograd ? winogradScratch(rows: max(l.inChannels, l.outChannels), tiles: winogradRowsPerChunk * tilesPerRow) : 0
         }
     }
 
@@ -88,7 +89,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let gxs: Buffer  // gradient w.r.t. a layer's scaled input
     /// Floats between workers' slices of `cols` in the forward of plain conv layers.
     let colsPartStride: Int
-    /// Per-worker Winograd operands: V [16, I, T] and M [16, O, T] for a chunk of tiles, and padded rows.
+    /// Per-worker Winograd operands: V [36, I, T] and M [36, O, T] for a chunk of tiles, and padded rows.
     let winogradV: Buffer
     let winogradM: Buffer
     let winogradStride: Int
@@ -114,6 +115,8 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     /// implementations (summation order differs), and its gradient then differs by 5x; a test that
     /// compares against another implementation's gradients tries those few sites both ways.
     public var leakyReLUSlopeFlips: [ActivationSite] = []
+    /// Below 16 px a layer has too few tiles to pay for the transforms (measured on default64).
+    public static let defaultWinogradFrom = 16
     /// Whether a forward has filled the buffers for `backward`.
     var forwardDone = false
 
@@ -121,10 +124,10 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     /// `workerColumnBudget` caps one worker's slice of lowered columns in the row-split plain convs
     /// (floats; the default, 1 MiB, keeps a slice in cache between lowering and OpenBLAS packing it),
     /// and half of one worker's Winograd operand. Plain layers at `winogradFrom` px and up convolve by
-    /// Winograd F(2x2, 3x3) (Int.max: never; smaller grids have too few tiles to pay for the transforms).
+    /// Winograd F(4x4, 3x3) (Int.max: never; smaller grids have too few tiles to pay for the transforms).
     public init(
         network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, workerColumnBudget: Int = 1 << 18,
-        minimumFLOPsPerWorker: Double = 2e6, winogradFrom: Int = 16
+        minimumFLOPsPerWorker: Double = 2e6, winogradFrom: Int = SynthesisWorkspace.defaultWinogradFrom
     ) {
         precondition(batch >= 1)
         self.batch = batch
@@ -159,7 +162,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
             firCount = max(firCount, b.resolution * b.resolution * 2)
             winogradCount = max(winogradCount, st1.winogradChunkFloats)
-            padCount = max(padCount, 16 * (b.resolution / 2 + 1))
+            padCount = max(padCount, 6 * 4 * (b.resolution / winogradTileSize + 1))
             c1.append(st1)
             r.append(RGBState(b.torgb, batch: batch))
         }

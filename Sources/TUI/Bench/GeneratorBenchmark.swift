@@ -26,15 +26,13 @@ struct BenchRow {
 /// Times synthesis as one projection step uses it: forward with const noise, and forward plus
 /// backward to the W+ latents and every noise buffer (the optimiser excluded), like the reference.
 enum GeneratorBenchmark {
-    static func measure(_ g: Generator, config: String, batch n: Int, reps: Int, threads: Int) -> [BenchRow] {
+    static func measure(_ g: Generator, config: String, batch n: Int, reps: Int, threads: Int, winogradFrom: Int) -> [BenchRow] {
         var rng = GaussianNoise(seed: 1)
         let ws = Tensor(shape: [n, g.config.numWs, g.config.wDim]) { p in for i in 0..<p.count { p[i] = rng.next() } }
         let upstream = Tensor(shape: [n, g.config.imgChannels, g.config.imgResolution, g.config.imgResolution]) { p in
             for i in 0..<p.count { p[i] = rng.next() }
         }
-        let wf = Int(ProcessInfo.processInfo.environment["WF"] ?? "") ?? 16
-        let cb = Int(ProcessInfo.processInfo.environment["CB"] ?? "") ?? (1 << 18)
-        let workspace = SynthesisWorkspace(network: g.synthesis, batch: n, workerColumnBudget: cb, winogradFrom: wf)
+        let workspace = SynthesisWorkspace(network: g.synthesis, batch: n, winogradFrom: winogradFrom)
         let flops = g.config.synthesisFLOPs / 1e9
         let forward = timeWithCPU(reps: reps) { _ = g.synthesis.forward(ws, noise: .const, workspace: workspace) }
         let both = timeWithCPU(reps: reps) {

@@ -20,6 +20,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "One JSON object per line instead of a table.") var json = false
     @Option(help: "PyTorch reference timings (JSON lines) to compare against.") var reference: String?
     @Flag(help: "Skip the sgemm measurement.") var noSgemm = false
+    @Option(help: "Plain 3x3 layers at this resolution and up convolve by Winograd F(4x4, 3x3) (0: none; to see what it gains).")
+    var winogradFrom: Int = SynthesisWorkspace.defaultWinogradFrom
     @Flag(help: "Time the sequential method on a clip instead (frames per second, PSNR against naive).") var sequential = false
     @Option(help: "--sequential: the clip (default: the bundled one).") var video: String?
     @Option(help: "--sequential: the model (default: the bundled one).") var model: String?
@@ -51,7 +53,7 @@ struct BenchCommand: ParsableCommand {
         for name in config {
             let g = try Self.generator(named: name)
             for n in batches {
-                for row in GeneratorBenchmark.measure(g, config: name, batch: n, reps: reps, threads: threads) {
+                for row in GeneratorBenchmark.measure(g, config: name, batch: n, reps: reps, threads: threads, winogradFrom: winogradFrom > 0 ? winogradFrom : Int.max) {
                     if json { print(row.json) } else { rows.append(row) }
                     fflush(nil)
                 }
