@@ -274,26 +274,17 @@ extension SynthesisNetwork {
                     if st.winograd {
                         // Winograd F(4x4, 3x3), split by tile rows: every worker transforms,
                         // multiplies and finishes its own rows (all channels), like the row split below.
-                        nonisolated(unsafe) let u = prepared.winogradWeight!.pointer
-                        let rowsPerChunk = st.winogradRowsPerChunk
-                        Parallel.split(n * hin / winogradTileSize, maxParts: parts) { part, range in
-                            let v = ws_.winogradV.pointer + part * ws_.winogradStride
-                            let m = ws_.winogradM.pointer + part * ws_.winogradStride
-                            let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
-                            var r0 = range.lowerBound
-                            while r0 < range.upperBound {
-                                let r1 = min(range.upperBound, r0 + rowsPerChunk)
-                                let tiles = WinogradTiles(batch: n, height: hin, width: hin, rows: r0..<r1)
-                                winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y0, v: v, m: m, pad: pad)
-                                // Image rows 4 r0 ..< 4 r1, which may span samples.
-                                var r = winogradTileSize * r0
-                                while r < winogradTileSize * r1 {
-                                    let smp = r / hin
-                                    let end = min(winogradTileSize * r1, (smp + 1) * hin)
-                                    for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
-                                    r = end
-                                }
-                                r0 = r1
+                        winogradConvolve(
+                            x, inChannels: ci, scales: s, weights: prepared.winogradWeight!.pointer, outChannels: co, layer: l, st,
+                            parts: parts, into: y0, workspace: ws_
+                        ) { rows in
+                            // Image rows of the chunk (global over the batch), which may span samples.
+                            var r = rows.lowerBound
+                            while r < rows.upperBound {
+                                let smp = r / hin
+                                let end = min(rows.upperBound, (smp + 1) * hin)
+                                for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
+                                r = end
                             }
                         }
                     } else if n * hw >= co {
@@ -338,6 +329,34 @@ extension SynthesisNetwork {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// y [O, N, R, R] = the Winograd 3x3 correlation of x [I, N, R, R] (scaled by s [N, I] when given)
+    /// with the transformed kernel u, for a plain layer's grid: split by tile rows over `parts`
+    /// workers, each transforming, multiplying and finishing its own rows in chunks. `finish` gets
+    /// each chunk's image rows (global over the batch) while they are in cache.
+    private func winogradConvolve(
+        _ x: UnsafePointer<Float>, inChannels ci: Int, scales s: UnsafePointer<Float>?, weights u: UnsafePointer<Float>, outChannels co: Int,
+        layer l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, parts: Int, into y: UnsafeMutablePointer<Float>,
+        workspace ws_: SynthesisWorkspace, finish: ((Range<Int>) -> Void)?
+    ) {
+        let n = ws_.batch
+        let r = l.resolution
+        let rowsPerChunk = st.winogradRowsPerChunk
+        nonisolated(unsafe) let (x, s, u, y) = (x, s, u, y)
+        Parallel.split(n * r / winogradTileSize, maxParts: parts) { part, range in
+            let v = ws_.winogradV.pointer + part * ws_.winogradStride
+            let m = ws_.winogradM.pointer + part * ws_.winogradStride
+            let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
+            var r0 = range.lowerBound
+            while r0 < range.upperBound {
+                let r1 = min(range.upperBound, r0 + rowsPerChunk)
+                let tiles = WinogradTiles(batch: n, height: r, width: r, rows: r0..<r1)
+                winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y, v: v, m: m, pad: pad)
+                finish?(winogradTileSize * r0..<winogradTileSize * r1)
+                r0 = r1
             }
         }
     }
@@ -508,20 +527,9 @@ extension SynthesisNetwork {
                 nonisolated(unsafe) let wf = prepared.flippedWeight!.pointer
                 let k = co * 9
                 if st.winograd {
-                    nonisolated(unsafe) let uf = prepared.winogradFlippedWeight!.pointer
-                    let rowsPerChunk = st.winogradRowsPerChunk
-                    Parallel.split(n * hin / winogradTileSize, maxParts: parts) { part, range in
-                        let v = ws_.winogradV.pointer + part * ws_.winogradStride
-                        let m = ws_.winogradM.pointer + part * ws_.winogradStride
-                        let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
-                        var r0 = range.lowerBound
-                        while r0 < range.upperBound {
-                            let r1 = min(range.upperBound, r0 + rowsPerChunk)
-                            let tiles = WinogradTiles(batch: n, height: hin, width: hin, rows: r0..<r1)
-                            winogradConv3x3(g, inChannels: co, scales: nil, weights: uf, outChannels: ci, tiles: tiles, into: gxs, v: v, m: m, pad: pad)
-                            r0 = r1
-                        }
-                    }
+                    winogradConvolve(
+                        g, inChannels: co, scales: nil, weights: prepared.winogradFlippedWeight!.pointer, outChannels: ci, layer: l, st,
+                        parts: parts, into: gxs, workspace: ws_, finish: nil)
                 } else if n * hw >= ci {
                     let rowsPerChunk = st.backwardRowsPerChunk
                     let partStride = ws_.colsPartStride
