@@ -68,15 +68,19 @@ public final class LatentOptimizer: @unchecked Sendable {
     /// `steps` optimisation steps on `state`, with the learning rate and w-noise scale of each step
     /// from `schedule`, `frozenRows` of the latents held at `values` [1 or B, rows, w_dim]; reports progress for `frames` (the first `frames.count` rows of the batch)
     /// and returns their loss histories. Throws `InversionCancelled` when the observer says stop.
+    /// `firstImage` receives the image the first step rendered (before its update): without w noise,
+    /// the image of the state as it was given.
     public func optimize(
         _ state: inout State, targets: Tensor, steps: Int, frames: [Int], schedule: (Int) -> (lr: Float, wNoiseScale: Float),
-        extra: LatentTerm? = nil, frozenRows: (rows: Range<Int>, values: Tensor)? = nil, observer: InversionObserver?
+        extra: LatentTerm? = nil, frozenRows: (rows: Range<Int>, values: Tensor)? = nil, observer: InversionObserver?,
+        firstImage: ((Tensor) throws -> Void)? = nil
     ) throws -> [[Float]] {
         let count = frames.count
         var history = Array(repeating: [Float](), count: count)
         for s in 0..<steps {
             let (lr, wNoise) = schedule(s)
             let (losses, image) = iterate(&state, targets: targets, lr: lr, wNoiseScale: wNoise, extra: extra)
+            if s == 0 { try firstImage?(image) }
             // Rows shared with other frames stay as they were given (a projection after each step).
             if let frozenRows { LatentSpace.copyRows(frozenRows.rows, from: frozenRows.values, into: &state.latents) }
             for i in 0..<count { history[i].append(losses[i]) }

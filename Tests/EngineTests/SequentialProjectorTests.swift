@@ -1,0 +1,32 @@
+import Engine
+import Testing
+import TestSupport
+
+/// `sequential` learns a frame's final loss from the next warm frame's first step instead of
+/// rendering the frame once more: the loss it reports must be the loss of the frame it returns.
+@Suite("sequential: deferred final losses")
+struct SequentialProjectorTests {
+    @Test("every frame's final loss is its own rendering's loss, and frames arrive in order")
+    func finalLossIsTheReturnedFramesLoss() throws {
+        let (g, stats) = try InversionRecoveryTests.bundled()
+        let targets = g.synthesize(ws: InversionRecoveryTests.knownPath(g, frames: 5, seed: 3))
+        var settings = InversionSettings()
+        settings.optimizeNoise = true  // the next frame must render the noise maps as they were left
+        let loss = try ImageLosses.named("default")
+        var projector = SequentialProjector(settings: settings, steps: 2)
+        projector.firstStepFactor = 3
+        // Scenes start at 0 and 3: frames 0, 1 and 3 are settled by their successor's first step,
+        // 2 (a scene's last) and 4 (the run's last) by a render of their own.
+        var order: [Int] = []
+        let frames = try projector.run(
+            generator: g, statistics: stats, loss: loss, targets: targets, sceneStarts: [0, 3],
+            sink: { indices, _ in order += indices })
+        #expect(order == [0, 1, 2, 3, 4])
+        let step = ReconstructionStep(generator: g, loss: loss, batch: 1)
+        for (f, frame) in frames.enumerated() {
+            let own = step.loss(of: frame, target: targets.slice(f..<(f + 1)))
+            #expect(abs(frame.finalLoss - own) <= 1e-6 * max(1, abs(own)), "frame \(f): reported \(frame.finalLoss), its rendering \(own)")
+            #expect(frame.lossHistory.count == (f == 0 || f == 3 ? 6 : 2))
+        }
+    }
+}
