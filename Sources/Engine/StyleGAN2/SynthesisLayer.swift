@@ -32,6 +32,8 @@ public struct SynthesisLayer: Sendable {
 
     /// The weight's derivatives; hold the returned object while using its buffers.
     var preparedWeights: PreparedConvWeights.Values { prepared.get(self) }
+    /// The weight's Winograd transforms (plain layers); hold the returned object while using its buffers.
+    var winogradWeights: PreparedConvWeights.WinogradValues { prepared.winograd(self) }
 }
 
 /// Weight-only derivatives of a `SynthesisLayer`, shared by the copies of a layer until its weight
@@ -45,10 +47,6 @@ final class PreparedConvWeights: @unchecked Sendable {
         /// [I, O * 9] for plain layers: the weight flipped and transposed (`flippedTransposedConv3x3Weight`),
         /// the backward's operand for the input gradient.
         let flippedWeight: Buffer?
-        /// [36, O, I] for plain layers: the Winograd F(4x4, 3x3) transform of the weight (the forward's operand).
-        let winogradWeight: Buffer?
-        /// [36, I, O] for plain layers: the same for the flipped, transposed weight (the input gradient's).
-        let winogradFlippedWeight: Buffer?
 
         init(_ l: SynthesisLayer) {
             let co = l.outChannels
@@ -56,8 +54,6 @@ final class PreparedConvWeights: @unchecked Sendable {
             weightSquares = Buffer(count: co * ci)
             transposedWeight = l.up ? Buffer(count: co * 9 * ci) : nil
             flippedWeight = l.up ? nil : Buffer(count: ci * co * 9)
-            winogradWeight = l.up ? nil : Buffer(count: winogradPositions * co * ci)
-            winogradFlippedWeight = l.up ? nil : Buffer(count: winogradPositions * co * ci)
             l.weight.withUnsafeBufferPointer { wb in
                 let w = wb.baseAddress!
                 for o in 0..<co {
@@ -68,10 +64,6 @@ final class PreparedConvWeights: @unchecked Sendable {
                     }
                 }
                 if let wf = flippedWeight?.pointer { flippedTransposedConv3x3Weight(w, outChannels: co, inChannels: ci, into: wf) }
-                if let wf = flippedWeight?.pointer, let uf = winogradFlippedWeight?.pointer, let u = winogradWeight?.pointer {
-                    winogradWeightTransform3x3(w, outChannels: co, inChannels: ci, into: u)
-                    winogradWeightTransform3x3(wf, outChannels: ci, inChannels: co, into: uf)
-                }
                 if let wt = transposedWeight?.pointer {
                     for o in 0..<co { for i in 0..<ci { for k in 0..<9 { wt[(o * 9 + k) * ci + i] = w[(o * ci + i) * 9 + k] } } }
                 }
@@ -79,8 +71,27 @@ final class PreparedConvWeights: @unchecked Sendable {
         }
     }
 
+    /// The Winograd F(4x4, 3x3) transforms of a plain layer's weight, made only for layers that use
+    /// them (4.5 times the weight's size each).
+    final class WinogradValues {
+        /// [36, O, I]: the forward's operand.
+        let weight: Buffer
+        /// [36, I, O]: the same for the flipped, transposed weight (the input gradient's).
+        let flippedWeight: Buffer
+
+        init(_ l: SynthesisLayer, flipped: Buffer) {
+            let co = l.outChannels
+            let ci = l.inChannels
+            weight = Buffer(count: winogradPositions * co * ci)
+            flippedWeight = Buffer(count: winogradPositions * co * ci)
+            l.weight.withUnsafeBufferPointer { winogradWeightTransform3x3($0.baseAddress!, outChannels: co, inChannels: ci, into: weight.pointer) }
+            winogradWeightTransform3x3(flipped.pointer, outChannels: ci, inChannels: co, into: flippedWeight.pointer)
+        }
+    }
+
     private let lock = NSLock()
     private var values: Values?
+    private var winogradValues: WinogradValues?
 
     /// The values for `layer` (whose weight this object was made for), computed once.
     func get(_ layer: SynthesisLayer) -> Values {
@@ -89,6 +100,17 @@ final class PreparedConvWeights: @unchecked Sendable {
         if let v = values { return v }
         let v = Values(layer)
         values = v
+        return v
+    }
+
+    /// The Winograd transforms for plain `layer`, computed once.
+    func winograd(_ layer: SynthesisLayer) -> WinogradValues {
+        let flipped = get(layer).flippedWeight!
+        lock.lock()
+        defer { lock.unlock() }
+        if let v = winogradValues { return v }
+        let v = WinogradValues(layer, flipped: flipped)
+        winogradValues = v
         return v
     }
 }

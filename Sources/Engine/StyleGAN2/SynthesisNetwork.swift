@@ -274,8 +274,9 @@ extension SynthesisNetwork {
                     if st.winograd {
                         // Winograd F(4x4, 3x3), split by tile rows: every worker transforms,
                         // multiplies and finishes its own rows (all channels), like the row split below.
+                        let transforms = l.winogradWeights
                         winogradConvolve(
-                            x, inChannels: ci, scales: s, weights: prepared.winogradWeight!.pointer, outChannels: co, layer: l, st,
+                            x, inChannels: ci, scales: s, weights: transforms.weight.pointer, outChannels: co, layer: l, st,
                             parts: parts, into: y0, workspace: ws_
                         ) { rows in
                             // Image rows of the chunk (global over the batch), which may span samples.
@@ -527,8 +528,9 @@ extension SynthesisNetwork {
                 nonisolated(unsafe) let wf = prepared.flippedWeight!.pointer
                 let k = co * 9
                 if st.winograd {
+                    let transforms = l.winogradWeights
                     winogradConvolve(
-                        g, inChannels: co, scales: nil, weights: prepared.winogradFlippedWeight!.pointer, outChannels: ci, layer: l, st,
+                        g, inChannels: co, scales: nil, weights: transforms.flippedWeight.pointer, outChannels: ci, layer: l, st,
                         parts: parts, into: gxs, workspace: ws_, finish: nil)
                 } else if n * hw >= ci {
                     let rowsPerChunk = st.backwardRowsPerChunk
