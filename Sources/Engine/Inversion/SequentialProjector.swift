@@ -50,6 +50,10 @@ public struct SequentialProjector: Sendable {
         // The scene's shared rows, fixed by its first frame (or by the frame a resumed run continues from).
         var sceneRows: Tensor? = shared != nil ? state?.latents : nil
         var unsettled: Unsettled?
+        func deliver(_ index: Int, _ done: FrameInversion) throws {
+            try sink?([index], [done])
+            results.append(done)
+        }
         for f in 0..<targets.shape[0] {
             let target = targets.slice(f..<(f + 1))
             let fresh = state == nil || sceneStarts.contains(f)
@@ -84,9 +88,7 @@ public struct SequentialProjector: Sendable {
             let settle: ((Tensor) throws -> Void)? = unsettled.map { p in
                 { image in
                     let finalLoss = optimizer.step.loss.evaluate(image, p.target)[0]
-                    let done = optimizer.frameResult(p.state, index: 0, history: p.history, finalLoss: finalLoss, evaluations: p.evaluations)
-                    try sink?([p.index], [done])
-                    results.append(done)
+                    try deliver(p.index, optimizer.frameResult(p.state, index: 0, history: p.history, finalLoss: finalLoss, evaluations: p.evaluations))
                 }
             }
             unsettled = nil
@@ -99,9 +101,7 @@ public struct SequentialProjector: Sendable {
             if f + 1 < targets.shape[0], !sceneStarts.contains(f + 1) {
                 unsettled = Unsettled(index: f, state: state!, history: histories[0], target: target, evaluations: n)
             } else {
-                let done = optimizer.finish(state!, targets: target, histories: histories, evaluations: n)[0]
-                try sink?([f], [done])
-                results.append(done)
+                try deliver(f, optimizer.finish(state!, targets: target, histories: histories, evaluations: n)[0])
             }
         }
         return results

@@ -67,20 +67,20 @@ public struct WinogradTiles: Sendable {
         self.rows = rows
     }
 
-    /// Tile rows of the whole batch.
-    public var totalRows: Int { batch * height / winogradTileSize }
     public var tilesPerRow: Int { width / winogradTileSize }
     /// Tiles in `rows`: the column count of the transformed matrices.
     public var count: Int { rows.count * tilesPerRow }
     /// Floats of scratch `winogradInputTransform` needs.
-    public var padScratch: Int { 6 * 4 * (tilesPerRow + 1) }
+    public var padScratch: Int { Self.padScratch(width: width) }
+    /// The same for any call on a grid `width` wide: six input rows, each as four column phases.
+    public static func padScratch(width: Int) -> Int { 6 * 4 * (width / winogradTileSize + 1) }
 }
 
 /// v [36, C, T] <- B^T d B for every tile of `tiles` (T = tiles.count) and channel of x [C, N, H, W],
 /// each (channel, sample) plane scaled by scales [N, C] when given. Position xi starts at
 /// xi * ldv (ldv >= C T). `pad` holds `tiles.padScratch` floats.
 public func winogradInputTransform(
-    _ x: UnsafePointer<Float>, channels ci: Int, channelRange: Range<Int>? = nil, scales: UnsafePointer<Float>?,
+    _ x: UnsafePointer<Float>, channels ci: Int, scales: UnsafePointer<Float>?,
     tiles: WinogradTiles, into v: UnsafeMutablePointer<Float>, ldv: Int, pad: UnsafeMutablePointer<Float>
 ) {
     let h = tiles.height, w = tiles.width, n = tiles.batch
@@ -89,7 +89,7 @@ public func winogradInputTransform(
     // phase k holds p[4 j + k], so a tile's six columns are P0[t] P1[t] P2[t] P3[t] P0[t+1] P1[t+1],
     // contiguous loads over t.
     let len = tw + 1
-    for i in channelRange ?? 0..<ci {
+    for i in 0..<ci {
         for r in tiles.rows {
             let smp = r / th, ty = r % th
             let scale = scales.map { $0[smp * ci + i] } ?? 1
@@ -221,15 +221,15 @@ private func transformInputTiles<V: WinogradLanes>(
     emit(5, inputCombinations(k0.5, k1.5, k2.5, k3.5, k4.5, k5.5))
 }
 
-/// y [O, N, H, W] (the rows of `tiles` only) <- A^T M A for output channels `channelRange` of
+/// y [O, N, H, W] (the rows of `tiles` only) <- A^T M A for every output channel of
 /// m [36, O, T] (position xi at xi * ldm).
 public func winogradOutputTransform(
-    _ m: UnsafePointer<Float>, channels co: Int, channelRange: Range<Int>, tiles: WinogradTiles, ldm: Int,
+    _ m: UnsafePointer<Float>, channels co: Int, tiles: WinogradTiles, ldm: Int,
     into y: UnsafeMutablePointer<Float>
 ) {
     let h = tiles.height, w = tiles.width, n = tiles.batch
     let th = h / 4, tw = tiles.tilesPerRow, tc = tiles.count
-    for o in channelRange {
+    for o in 0..<co {
         for r in tiles.rows {
             let smp = r / th, ty = r % th
             let src = m + o * tc + (r - tiles.rows.lowerBound) * tw
@@ -312,5 +312,5 @@ public func winogradConv3x3(
     let ldm = winogradPositionStride(rows: co, tiles: tiles.count)
     winogradInputTransform(x, channels: ci, scales: scales, tiles: tiles, into: v, ldv: ldv, pad: pad)
     winogradMultiply(u, v, ldv: ldv, outChannels: co, inChannels: ci, tiles: tiles.count, into: m, ldm: ldm)
-    winogradOutputTransform(m, channels: co, channelRange: 0..<co, tiles: tiles, ldm: ldm, into: y)
+    winogradOutputTransform(m, channels: co, tiles: tiles, ldm: ldm, into: y)
 }

@@ -162,7 +162,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             gxsCount = max(gxsCount, b.conv1.inChannels * batch * hw, b.torgb.inChannels * batch * hw)
             firCount = max(firCount, b.resolution * b.resolution * 2)
             winogradCount = max(winogradCount, st1.winogradChunkFloats)
-            padCount = max(padCount, 6 * 4 * (b.resolution / winogradTileSize + 1))
+            if st1.winograd { padCount = max(padCount, WinogradTiles.padScratch(width: b.resolution)) }
             c1.append(st1)
             r.append(RGBState(b.torgb, batch: batch))
         }
