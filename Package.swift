@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "linstory",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "linstory", targets: ["TUI"]),
         .library(name: "Engine", targets: ["Engine"]),

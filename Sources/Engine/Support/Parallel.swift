@@ -1,9 +1,8 @@
-import Dispatch
 import Foundation
 
 /// The engine's one level of parallelism: each phase of a layer splits its work into `threads`
-/// contiguous parts and runs them at once. OpenBLAS is kept single-threaded (each part calls it on
-/// its own rows), so BLAS threads never spin against ours on the machine's few cores.
+/// contiguous parts and runs them at once on `SpinningPool`. OpenBLAS is kept single-threaded (each
+/// part calls it on its own rows), so BLAS threads never spin against ours on the machine's few cores.
 public enum Parallel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var _threads: Int = {
@@ -27,13 +26,10 @@ public enum Parallel {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let lo = min(count, units * part / parts * granule)
-                let hi = min(count, units * (part + 1) / parts * granule)
-                if lo < hi { work(part, lo..<hi) }
-            }
+        SpinningPool.shared.run(parts: parts) { part in
+            let lo = min(count, units * part / parts * granule)
+            let hi = min(count, units * (part + 1) / parts * granule)
+            if lo < hi { body(part, lo..<hi) }
         }
     }
 }

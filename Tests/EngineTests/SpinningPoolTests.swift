@@ -1,0 +1,81 @@
+import Engine
+import Foundation
+import Synchronization
+import Testing
+
+/// The worker pool behind `Parallel.split`: every part runs exactly once per phase, whoever claims
+/// it, across many back-to-back phases (the helper spinning), phases after the helpers slept, more
+/// parts than cores, concurrent callers and a phase started inside a phase.
+@Suite("SpinningPool runs every part exactly once")
+struct SpinningPoolTests {
+    /// Runs `phases` phases of `parts` parts on `pool`; each part adds its phase's token to its own
+    /// slot. Returns the slots (each should hold the sum of the tokens).
+    static func runPhases(_ pool: SpinningPool, phases: Int, parts: Int) -> (slots: [Int], expected: Int) {
+        var slots = [Int](repeating: 0, count: parts)
+        var expected = 0
+        slots.withUnsafeMutableBufferPointer { slots in
+            nonisolated(unsafe) let out = slots
+            for phase in 0..<phases {
+                let token = phase * 7 + 1
+                expected += token
+                pool.run(parts: parts) { part in out[part] += token }
+            }
+        }
+        return (slots, expected)
+    }
+
+    @Test(arguments: [1, 2, 3, 6])
+    func backToBackPhases(parts: Int) {
+        let pool = SpinningPool()
+        let (slots, expected) = Self.runPhases(pool, phases: 20_000, parts: parts)
+        #expect(slots == [Int](repeating: expected, count: parts))
+    }
+
+    @Test func phasesAfterTheHelpersSlept() throws {
+        let pool = SpinningPool()
+        for _ in 0..<3 {
+            let (slots, expected) = Self.runPhases(pool, phases: 50, parts: 3)
+            #expect(slots == [Int](repeating: expected, count: 3))
+            Thread.sleep(forTimeInterval: 0.05)  // past the spin limit: the helpers block
+        }
+    }
+
+    @Test func concurrentCallersShareOnePool() async {
+        let pool = SpinningPool()
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    let (slots, expected) = Self.runPhases(pool, phases: 5_000, parts: 2)
+                    return slots == [expected, expected]
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == [true, true, true, true])
+    }
+
+    @Test func phaseInsideAPhase() {
+        let pool = SpinningPool()
+        let total = Atomic<Int>(0)
+        for _ in 0..<500 {
+            pool.run(parts: 2) { outer in
+                pool.run(parts: 3) { inner in total.add(outer * 3 + inner + 1, ordering: .relaxed) }
+            }
+        }
+        // Each outer phase adds (1+2+3) + (4+5+6) = 21.
+        #expect(total.load(ordering: .relaxed) == 500 * 21)
+    }
+
+    @Test func splitCoversEveryIndexOnce() {
+        var hits = [Int](repeating: 0, count: 1_000)
+        hits.withUnsafeMutableBufferPointer { hits in
+            nonisolated(unsafe) let out = hits
+            for count in [0, 1, 5, 9, 100, 1_000] {
+                Parallel.split(count, granule: 9) { _, range in for i in range { out[i] += 1 } }
+            }
+        }
+        // Index i is inside every count > i.
+        let expected = (0..<1_000).map { i in [0, 1, 5, 9, 100, 1_000].filter { $0 > i }.count }
+        #expect(hits == expected)
+    }
+}
