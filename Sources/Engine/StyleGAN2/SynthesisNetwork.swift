@@ -249,17 +249,21 @@ extension SynthesisNetwork {
                 // scatter + FIR, then the epilogue, while the plane is in cache.
                 Parallel.split(co, maxParts: parts) { part, range in
                     let scratch = scratch + part * scratchStride
+                    // The part's rows of cols [O * 9, chunk * H * W], placed for a full chunk: a
+                    // shorter last chunk packs its rows closer, and must stay inside the part's own
+                    // block while another part still reads its previous chunk.
+                    let tapPlanes = cols + range.lowerBound * 9 * chunk * hwIn
                     var n0 = 0
                     while n0 < n {
                         let nc = min(chunk, n - n0)
                         let rowLength = nc * hwIn
                         BLAS.sgemm(
                             m: range.count * 9, n: rowLength, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
-                            b: xs + n0 * hwIn, ldb: n * hwIn, c: cols + range.lowerBound * 9 * rowLength, ldc: rowLength)
+                            b: xs + n0 * hwIn, ldb: n * hwIn, c: tapPlanes, ldc: rowLength)
                         for o in range {
                             for j in 0..<nc {
                                 transposedConv3x3UpFIR(
-                                    cols + o * 9 * rowLength + j * hwIn, tapStride: rowLength, height: hin, width: hin, fir: fir,
+                                    tapPlanes + (o - range.lowerBound) * 9 * rowLength + j * hwIn, tapStride: rowLength, height: hin, width: hin, fir: fir,
                                     into: y0 + (o * n + n0 + j) * hw, scratch: scratch)
                                 epilogue.apply(channel: o, sample: n0 + j, pixels: 0..<hw)
                             }
