@@ -104,11 +104,27 @@ public func winogradInputTransform(
                 let s = src + y * w
                 let p0 = row, p1 = row + len, p2 = row + 2 * len, p3 = row + 3 * len
                 p0[0] = 0
-                for j in 0..<tw {
+                var j = 0
+                // Four tiles' columns at a time: a 4 x 4 transpose of 16 consecutive floats.
+                let scale4 = SIMD4<Float>(repeating: scale)
+                while j + 4 <= tw {
+                    let a0 = SIMD4<Float>(load: s + 4 * j), a1 = SIMD4<Float>(load: s + 4 * j + 4)
+                    let a2 = SIMD4<Float>(load: s + 4 * j + 8), a3 = SIMD4<Float>(load: s + 4 * j + 12)
+                    let e01 = SIMD8(lowHalf: a0, highHalf: a1).evenHalf, o01 = SIMD8(lowHalf: a0, highHalf: a1).oddHalf
+                    let e23 = SIMD8(lowHalf: a2, highHalf: a3).evenHalf, o23 = SIMD8(lowHalf: a2, highHalf: a3).oddHalf
+                    let even = SIMD8(lowHalf: e01, highHalf: e23), odd = SIMD8(lowHalf: o01, highHalf: o23)
+                    (scale4 * even.evenHalf).store(p1 + j)
+                    (scale4 * odd.evenHalf).store(p2 + j)
+                    (scale4 * even.oddHalf).store(p3 + j)
+                    (scale4 * odd.oddHalf).store(p0 + j + 1)
+                    j += 4
+                }
+                while j < tw {
                     p1[j] = s[4 * j] * scale
                     p2[j] = s[4 * j + 1] * scale
                     p3[j] = s[4 * j + 2] * scale
                     p0[j + 1] = s[4 * j + 3] * scale
+                    j += 1
                 }
                 p1[tw] = 0
                 p2[tw] = 0
