@@ -14,14 +14,10 @@ if [ -z "$py" ]; then
     fi
   done
 fi
-ref=$(mktemp)
-trap 'rm -f "$ref"' EXIT
 if [ -n "$py" ] && [ -f "$shared/bench/torch_reference.py" ]; then
-  echo "PyTorch reference: $py ($("$py" -c 'import torch; print(torch.__version__)'))"
-  for cfg in default64 paper256; do
-    "$py" "$shared/bench/torch_reference.py" --time "$cfg" --threads "$threads" --batch 1,8 --reps 5 >>"$ref"
-  done
-  "$bin" bench --config default64 paper256 --batch 1,8 --threads "$threads" --reps 5 --reference "$ref"
+  echo "PyTorch reference: $py ($("$py" -c 'import torch; print(torch.__version__)')), timed right before linstory on each configuration and batch"
+  "$bin" bench --config default64 paper256 --batch 1,8 --threads "$threads" --reps 5 \
+    --torch-python "$py" --torch-script "$shared/bench/torch_reference.py"
 else
   echo "PyTorch reference: not found (make torch-venv, or TORCH_PYTHON=/path/to/python); linstory alone:"
   "$bin" bench --config default64 paper256 --batch 1,8 --threads "$threads" --reps 5
@@ -32,7 +28,7 @@ fi
 # (2,020 frames). Median of 5 runs, in frames per second. PySceneDetect runs only when `scenedetect`
 # is on the PATH (or SCENEDETECT names it); it is never a dependency of linstory (README: Speed).
 detect_dir=$(mktemp -d)
-trap 'rm -f "$ref"; rm -rf "$detect_dir"' EXIT
+trap 'rm -rf "$detect_dir"' EXIT
 for _ in 1 2 3 4 5 6 7 8 9 10; do echo "file '$PWD/assets/bbb-cuts.mp4'"; done >"$detect_dir/list.txt"
 ffmpeg -nostdin -v error -f concat -safe 0 -i "$detect_dir/list.txt" -c copy "$detect_dir/long.mp4"
 detect_frames=$(ffprobe -v error -select_streams v:0 -show_entries stream=nb_frames -of csv=p=0 "$detect_dir/long.mp4")

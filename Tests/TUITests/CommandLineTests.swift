@@ -62,6 +62,37 @@ struct CommandLineTests {
         #expect(lines.count == 1 && lines[0].contains(path), "\(r.stderr)")
     }
 
+    /// `bench --torch-python` runs the reference on each configuration and batch (here a stand-in
+    /// script that prints the reference's JSON line for the arguments it was given) and puts its
+    /// time beside linstory's with the ratio; a reference that fails is a one-line error.
+    @Test func benchTimesTheReferenceBesideEachConfiguration() throws {
+        let dir = try Self.temporaryFolder()
+        let script = dir + "/reference.sh"
+        try """
+            # $1 = --time, $2 = config, $3 = --threads, $4 = threads, $5 = --batch, $6 = batch
+            [ "$1" = --time ] || exit 2
+            echo '{"impl": "torch", "config": "'$2'", "batch": '$6', "op": "fwd_bwd", "median_ms": 4000.0}'
+            echo '{"impl": "torch", "config": "'$2'", "batch": '$6', "op": "forward", "median_ms": 2000.0}'
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let r = try Self.run(["bench", "--config", "default64", "--batch", "1", "--reps", "1", "--no-sgemm", "--torch-python", "/bin/sh", "--torch-script", script])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\n").filter { $0.hasPrefix("default64") }.map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.count == 2, "\(r.stdout)")
+        for row in rows {
+            // config, batch, op, linstory ms, per frame, CPU ms, GFLOP/s, of sgemm, torch ms, per frame, speed-up
+            let torch = row[1] == "1" && row[2] == "forward" ? "2000.00" : "4000.00"
+            #expect(row[8] == torch, "\(row)")
+            let ratio = Double(torch)! / (Double(row[3]) ?? .nan)
+            #expect(abs((Double(row[10].dropLast()) ?? .nan) - ratio) <= 0.01 * ratio, "\(row)")
+        }
+
+        try "exit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let failed = try Self.run(["bench", "--config", "default64", "--batch", "1", "--reps", "1", "--no-sgemm", "--torch-python", "/bin/sh", "--torch-script", script])
+        #expect(failed.status != 0)
+        let lines = failed.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].contains(script) && lines[0].contains("exit 3"), "\(failed.stderr)")
+    }
+
     /// A seed renders G(z) with z = numpy RandomState(seed).randn(1, z_dim), as NVIDIA's generate.py.
     @Test func seedsRenderTheNumpyLatent() throws {
         let dir = try Self.temporaryFolder()

@@ -8,9 +8,11 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time the generator's forward and forward+backward, and OpenBLAS's sgemm.",
         discussion: """
             CONFIG is default64 (the bundled model's shape), paper256 (the official 256 px shape, random
-            weights), a fixture folder holding weights.safetensors, or a model file. With --reference,
-            PyTorch timings (JSON lines from shared/bench/torch_reference.py --time) are printed beside
-            ours with the ratio. Benchmarks are measurements, not tests: run them on a quiet machine.
+            weights), a fixture folder holding weights.safetensors, or a model file. With --torch-python,
+            the PyTorch reference is timed on each configuration and batch right before linstory, and
+            printed beside it with the ratio; with --reference, timings it wrote earlier (JSON lines from
+            shared/bench/torch_reference.py --time) are. Benchmarks are measurements, not tests: run
+            them on a quiet machine.
             """)
 
     @Option(parsing: .upToNextOption, help: "Configurations to time.") var config: [String] = ["default64", "paper256"]
@@ -19,6 +21,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed repetitions (median reported).") var reps: Int = 5
     @Flag(help: "One JSON object per line instead of a table.") var json = false
     @Option(help: "PyTorch reference timings (JSON lines) to compare against.") var reference: String?
+    @Option(help: "A Python with torch, numpy and safetensors: time the reference (--torch-script) on each configuration and batch right before linstory.")
+    var torchPython: String?
+    @Option(help: "The reference for --torch-python.") var torchScript: String = "../shared/bench/torch_reference.py"
     @Flag(help: "Skip the sgemm measurement.") var noSgemm = false
     @Option(help: "Plain 3x3 layers at this resolution and up convolve by Winograd F(4x4, 3x3) (0: none; to see what it gains).")
     var winogradFrom: Int = SynthesisWorkspace.defaultWinogradFrom
@@ -50,9 +55,16 @@ struct BenchCommand: ParsableCommand {
                 print(#"{"impl": "linstory", "op": "sgemm", "size": 1024, "gflops": \#(String(format: "%.1f", sgemmRate!)), "threads": \#(threads), "openblas_core": "\#(BLAS.coreName)", "requested_core": "\#(BLAS.requestedCore)", "core_from_environment": \#(BLAS.coreFromEnvironment)}"#)
             }
         }
+        var torch = try reference.map(TorchTimings.read) ?? [:]
         for name in config {
             let g = try Self.generator(named: name)
             for n in batches {
+                if let torchPython {
+                    // Interleaved, so that a load that comes and goes on a shared machine meets both sides.
+                    let measured = try TorchTimings.measure(python: torchPython, script: torchScript, config: name, batch: n, threads: threads, reps: reps)
+                    torch.merge(measured.timings) { $1 }
+                    if json { measured.lines.forEach { print($0) } }
+                }
                 for row in GeneratorBenchmark.measure(g, config: name, batch: n, reps: reps, threads: threads, winogradFrom: winogradFrom > 0 ? winogradFrom : Int.max) {
                     if json { print(row.json) } else { rows.append(row) }
                     fflush(nil)
@@ -60,7 +72,6 @@ struct BenchCommand: ParsableCommand {
             }
         }
         if json { return }
-        let torch = try reference.map(TorchTimings.read) ?? [:]
         print(BenchTable.render(rows: rows, torch: torch, sgemmGFLOPs: sgemmRate, threads: threads))
     }
 
