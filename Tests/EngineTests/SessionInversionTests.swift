@@ -180,6 +180,39 @@ struct SessionInversionTests {
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
 
+    @Test("sequential with its steps given outright: the first frame of each scene gets `first`, the others `warm`; the schedule is part of what resume must match")
+    func sequentialSchedule() throws {
+        let bench = try Bench()
+        var settings = InversionSettings()
+        settings.seed = 3
+        let scenes = SceneList(cuts: [SceneCut(frame: 2, fps: 25)], frames: Bench.frames)
+        func run(_ schedule: SequentialProjector.Schedule, session: inout InversionSession, recorder: RunRecorder) throws -> SessionInversion.Outcome {
+            var inversion = SessionInversion(method: .sequential, budget: 4, settings: settings, lossName: "default")
+            inversion.sequentialSchedule = schedule
+            inversion.measureHeldOut = false
+            return try inversion.run(
+                session: &session, generator: bench.generator, statistics: bench.statistics, targets: bench.targets, scenes: scenes,
+                resume: true, observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
+        }
+        let schedule = SequentialProjector.Schedule(warm: 1, first: 3)
+        var session = try bench.open()
+        let recorder = RunRecorder()
+        let outcome = try run(schedule, session: &session, recorder: recorder)
+        #expect(recorder.stepFrames == [[0], [0], [0], [1], [2], [2], [2], [3]], "\(recorder.stepFrames)")
+        #expect(outcome.frames.map(\.evaluations) == [3, 1, 3, 1])
+        #expect(schedule.evaluations(frames: 4, sceneStarts: 2) == 8)
+        let record = try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]
+        #expect(record?.schedule == schedule && record?.evaluations == 8)
+
+        // Same schedule: nothing to do. Another schedule: the saved frames do not count.
+        let idle = RunRecorder()
+        _ = try run(schedule, session: &session, recorder: idle)
+        #expect(idle.stepFrames.isEmpty)
+        let other = RunRecorder()
+        _ = try run(SequentialProjector.Schedule(warm: 2, first: 3), session: &session, recorder: other)
+        #expect(other.stepFrames.count == 3 + 2 + 3 + 2, "\(other.stepFrames)")
+    }
+
     @Test("redo: only the frames in the ranges are recomputed; the others stay bit for bit")
     func redoRanges() throws {
         let bench = try Bench()

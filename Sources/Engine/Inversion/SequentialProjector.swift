@@ -12,8 +12,10 @@ public struct SequentialProjector: Sendable {
     public var settings: InversionSettings
     /// Steps per warm-started frame.
     public var steps: Int
-    /// A scene's first frame gets this many times `steps`.
+    /// A scene's first frame gets this many times `steps` ...
     public var firstStepFactor = 10
+    /// ... unless this says how many.
+    public var firstSteps: Int?
     public var lambda: Float = 0.01
     /// Learning rate of warm-started frames, constant over their few steps. Adam's moments carry over
     /// from frame to frame (restarting them lost 1-2 dB), so a step follows the motion so far.
@@ -24,6 +26,26 @@ public struct SequentialProjector: Sendable {
     public init(settings: InversionSettings, steps: Int) {
         self.settings = settings
         self.steps = steps
+    }
+
+    /// Steps given outright instead of derived from a budget: `warm` per warm-started frame,
+    /// `first` at each scene's first frame (3 and 500 run the bundled model in real time).
+    public struct Schedule: Sendable, Codable, Equatable {
+        public var warm: Int
+        public var first: Int
+
+        public init(warm: Int, first: Int) {
+            self.warm = warm
+            self.first = first
+        }
+
+        /// Generator evaluations over `frames` frames of which `sceneStarts` start afresh.
+        public func evaluations(frames: Int, sceneStarts: Int) -> Int { warm * (frames - sceneStarts) + first * sceneStarts }
+    }
+
+    public init(settings: InversionSettings, schedule: Schedule) {
+        self.init(settings: settings, steps: schedule.warm)
+        firstSteps = schedule.first
     }
 
     /// Warm steps per frame so that the clip averages `budget` evaluations per frame.
@@ -58,7 +80,7 @@ public struct SequentialProjector: Sendable {
             let target = targets.slice(f..<(f + 1))
             let fresh = state == nil || sceneStarts.contains(f)
             if fresh { sceneRows = nil }
-            let n = fresh ? steps * firstStepFactor : steps
+            let n = fresh ? firstSteps ?? steps * firstStepFactor : steps
             if fresh {
                 state = optimizer.freshState()
             }

@@ -24,10 +24,14 @@ public struct InversionSession: Sendable {
         public var seconds: Double
         public var evaluations: Int
         public var notes: [String]
+        /// sequential's steps when given outright rather than derived from the budget (absent in
+        /// sessions written before it existed, which read as nil).
+        public var schedule: SequentialProjector.Schedule?
 
         /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
         public func matches(_ inversion: SessionInversion, count: Int) -> Bool {
             budget == inversion.budget && space == inversion.settings.space.rawValue && loss == inversion.lossName && status.count == count
+                && schedule == (inversion.method == .sequential ? inversion.sequentialSchedule : nil)
         }
 
         /// How many window frames are saved.

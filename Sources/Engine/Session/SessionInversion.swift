@@ -12,6 +12,8 @@ public struct SessionInversion: Sendable {
     /// Run the interpolation test (a second fit with every other frame held out) for the metrics;
     /// the UI skips it, the commands report it.
     public var measureHeldOut = true
+    /// sequential only: steps given outright (real time) instead of derived from `budget`.
+    public var sequentialSchedule: SequentialProjector.Schedule?
 
     public init(method: InversionMethod, budget: Int, settings: InversionSettings, lossName: String) {
         self.method = method
@@ -56,7 +58,8 @@ public struct SessionInversion: Sendable {
         var frames = [FrameInversion?](repeating: nil, count: count)
         var record = InversionSession.MethodRecord(
             budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed,
-            status: String(repeating: ".", count: count), complete: false, seconds: 0, evaluations: 0, notes: [])
+            status: String(repeating: ".", count: count), complete: false, seconds: 0, evaluations: 0, notes: [],
+            schedule: method == .sequential ? sequentialSchedule : nil)
         if resume, let r = session.manifest.methods[key], r.matches(self, count: count) {
             record.seconds = r.seconds
             record.notes = r.notes
@@ -117,8 +120,12 @@ public struct SessionInversion: Sendable {
         case .sequential:
             let starts = local.filter { !$0.clean.isEmpty }.count
             var seq = SequentialProjector(settings: settings, steps: 1)
-            seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
-            notes.append("sequential: \(seq.steps) steps per frame, \(seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
+            if let schedule = sequentialSchedule {
+                seq = SequentialProjector(settings: settings, schedule: schedule)
+            } else {
+                seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
+            }
+            notes.append("sequential: \(seq.steps) steps per frame, \(seq.firstSteps ?? seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
             for scene in local {
                 // A frame depends on the one before: from the scene's first unsaved frame on, all are redone.
                 guard let p = pending(scene.frames).first else { continue }

@@ -43,8 +43,7 @@ struct SequentialBenchmark {
 
         var rows: [Row] = []
         for steps in warmSteps {
-            var seq = SequentialProjector(settings: settings, steps: steps)
-            seq.firstStepFactor = max(1, firstSteps / steps)
+            let seq = SequentialProjector(settings: settings, schedule: .init(warm: steps, first: firstSteps))
             var finished: [Double] = []
             let begin = Date()
             let frames = try seq.run(
@@ -58,7 +57,7 @@ struct SequentialBenchmark {
             }
             let psnr = ImageMetrics.psnr(render(g, frames), targets)
             rows.append(Row(
-                warmSteps: steps, firstSteps: steps * seq.firstStepFactor, warmFPS: Double(warmFrames) / warmSeconds,
+                warmSteps: steps, firstSteps: firstSteps, warmFPS: Double(warmFrames) / warmSeconds,
                 clipFPS: Double(count) / total, psnr: mean(psnr), psnrOnNaiveFrames: mean(sampled.map { psnr[$0] }),
                 naivePSNR: naivePSNR, naiveSteps: naiveSteps))
         }

@@ -31,12 +31,25 @@ struct InvertCommand: ParsableCommand {
     @Option(help: "Frames per generator batch.") var batch: Int = 8
     @Option(help: "Seed for noise initialisation.") var seed: UInt64 = 0
     @Flag(help: "Continue an interrupted run in the same session.") var resume = false
+    @Option(help: "sequential: steps per warm-started frame, given outright instead of a share of --budget (3 runs the bundled model in real time).")
+    var warmSteps: Int?
+    @Option(help: "sequential with --warm-steps: steps at each scene's first frame (default 10 x --warm-steps).") var firstSteps: Int?
 
     static let defaultBudget = 200
 
     func validate() throws {
         if let b = budget ?? steps, b < 1 { throw ValidationError("--budget must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if (warmSteps != nil || firstSteps != nil) && method != .sequential {
+            throw ValidationError("--warm-steps and --first-steps are for --method sequential")
+        }
+        if firstSteps != nil && warmSteps == nil { throw ValidationError("--first-steps needs --warm-steps") }
+        if let w = warmSteps, w < 1 { throw ValidationError("--warm-steps must be at least 1") }
+        if let f = firstSteps, f < 1 { throw ValidationError("--first-steps must be at least 1") }
+    }
+
+    var schedule: SequentialProjector.Schedule? {
+        warmSteps.map { SequentialProjector.Schedule(warm: $0, first: firstSteps ?? 10 * $0) }
     }
 
     func run() throws {
@@ -63,10 +76,14 @@ struct InvertCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         let budget = self.budget ?? steps ?? Self.defaultBudget
-        let progress = CommandLineProgress(total: budget * count, label: method.rawValue, unit: "it")
+        let starts = SessionInversion.localScenes(cutList.scenes, first: clip.first, count: count).filter { !$0.clean.isEmpty }.count
+        let total = schedule?.evaluations(frames: count, sceneStarts: starts) ?? budget * count
+        let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
+        var inversion = SessionInversion(method: method, budget: budget, settings: settings, lossName: loss)
+        inversion.sequentialSchedule = schedule
         let outcome: SessionInversion.Outcome
         do {
-            outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
+            outcome = try inversion.run(
                 session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
                 resume: resume
             ) { p in
