@@ -62,4 +62,4 @@ fi
 # The sequential method in real time: frames per second within scenes and over the clip, and its
 # PSNR against naive at naive's default budget (naive on every 10th frame).
 echo
-"$bin" bench --sequential --warm-steps 1,2,3,4 --first-steps 500 --threads "$threads"
+"$bin" bench --sequential --warm-steps 2,2.5,2.75,3,4 --first-steps 500 --threads "$threads"

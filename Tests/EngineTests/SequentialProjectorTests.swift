@@ -6,6 +6,22 @@ import TestSupport
 /// rendering the frame once more: the loss it reports must be the loss of the frame it returns.
 @Suite("sequential: deferred final losses")
 struct SequentialProjectorTests {
+    @Test("a fractional warm-step average is spread evenly: each frame gets the floor or the ceiling, and every run of frames the average")
+    func fractionalWarmSteps() {
+        for warm in [1.0, 2.5, 2.75, 3.2] {
+            let schedule = SequentialProjector.Schedule(warm: warm, first: 10)
+            let steps = (0..<40).map { schedule.warmSteps(frame: $0) }
+            #expect(steps.allSatisfy { $0 == Int(warm) || $0 == Int(warm) + 1 }, "\(warm): \(steps)")
+            // Any 8 consecutive frames take the average within one step.
+            for start in 0..<32 {
+                let sum = steps[start..<(start + 8)].reduce(0, +)
+                #expect(abs(Double(sum) - 8 * warm) < 1, "\(warm) from frame \(start): \(steps)")
+            }
+        }
+        #expect((0..<6).map { SequentialProjector.Schedule(warm: 2.5, first: 1).warmSteps(frame: $0) } == [2, 3, 2, 3, 2, 3])
+        #expect(SequentialProjector.Schedule(warm: 2.75, first: 500).evaluations(frames: 202, sceneStarts: 8) == 534 + 4000)
+    }
+
     @Test("every frame's final loss is its own rendering's loss, and frames arrive in order")
     func finalLossIsTheReturnedFramesLoss() throws {
         let (g, stats) = try InversionRecoveryTests.bundled()

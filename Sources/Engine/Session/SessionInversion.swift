@@ -125,7 +125,11 @@ public struct SessionInversion: Sendable {
             } else {
                 seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
             }
-            notes.append("sequential: \(seq.steps) steps per frame, \(seq.firstSteps ?? seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
+            if let schedule = sequentialSchedule {
+                notes.append("sequential: \(schedule.warm) steps per frame on average, \(schedule.first) at each of \(starts) scene starts")
+            } else {
+                notes.append("sequential: \(seq.steps) steps per frame, \(seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
+            }
             for scene in local {
                 // A frame depends on the one before: from the scene's first unsaved frame on, all are redone.
                 guard let p = pending(scene.frames).first else { continue }

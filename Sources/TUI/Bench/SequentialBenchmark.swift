@@ -6,14 +6,14 @@ import Foundation
 /// mean PSNR of both methods on the same frames (naive on every `naiveStride`-th frame, at its
 /// default budget: running it on all would take longer than the rest of the bench together).
 struct SequentialBenchmark {
-    var warmSteps: [Int]
+    var warmSteps: [Double]
     /// Steps at a scene's first frame (the projector's schedule).
     var firstSteps: Int
     var naiveSteps: Int
     var naiveStride: Int
 
     struct Row {
-        var warmSteps: Int
+        var warmSteps: Double
         var firstSteps: Int
         var warmFPS: Double
         var clipFPS: Double
@@ -24,7 +24,7 @@ struct SequentialBenchmark {
 
         var json: String {
             String(
-                format: #"{"impl": "linstory", "op": "sequential", "warm_steps": %d, "first_steps": %d, "fps_in_scene": %.2f, "fps_clip": %.2f, "psnr": %.2f, "psnr_on_naive_frames": %.2f, "naive_psnr": %.2f, "naive_steps": %d}"#,
+                format: #"{"impl": "linstory", "op": "sequential", "warm_steps": %g, "first_steps": %d, "fps_in_scene": %.2f, "fps_clip": %.2f, "psnr": %.2f, "psnr_on_naive_frames": %.2f, "naive_psnr": %.2f, "naive_steps": %d}"#,
                 warmSteps, firstSteps, warmFPS, clipFPS, psnr, psnrOnNaiveFrames, naivePSNR, naiveSteps)
         }
     }
@@ -76,7 +76,7 @@ struct SequentialBenchmark {
                      "warm steps  first steps  fps in scene  fps clip  PSNR dB  on naive's frames  naive PSNR  gap dB"]
         for r in rows {
             lines.append(String(
-                format: "%10d  %11d  %12.1f  %8.1f  %7.2f  %17.2f  %10.2f  %6.2f", r.warmSteps, r.firstSteps, r.warmFPS, r.clipFPS,
+                format: "%10g  %11d  %12.1f  %8.1f  %7.2f  %17.2f  %10.2f  %6.2f", r.warmSteps, r.firstSteps, r.warmFPS, r.clipFPS,
                 r.psnr, r.psnrOnNaiveFrames, r.naivePSNR, r.naivePSNR - r.psnrOnNaiveFrames))
         }
         return lines.joined(separator: "\n")

@@ -30,7 +30,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time the sequential method on a clip instead (frames per second, PSNR against naive).") var sequential = false
     @Option(help: "--sequential: the clip (default: the bundled one).") var video: String?
     @Option(help: "--sequential: the model (default: the bundled one).") var model: String?
-    @Option(help: "--sequential: warm steps per frame to try, e.g. 1,2,4.") var warmSteps: String = "1,2,4"
+    @Option(help: "--sequential: warm steps per frame to try, e.g. 1,2,2.75,4 (fractions spread evenly over the frames).") var warmSteps: String = "1,2,4"
     @Option(help: "--sequential: steps at each scene's first frame.") var firstSteps: Int = 100
     @Option(help: "--sequential: naive's steps (its default budget) and every how many frames it runs.") var naiveSteps: Int = InvertCommand.defaultBudget
     @Option(help: "--sequential: naive runs on every Nth frame.") var naiveStride: Int = 10
@@ -82,7 +82,7 @@ struct BenchCommand: ParsableCommand {
         let g = context.generator
         let clip = try ClipTargets.read(video: videoPath, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: nil)
         let cuts = try ClipCuts.load(video: videoPath, cutsFile: nil, fps: clip.info.fps)
-        let steps = warmSteps.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
+        let steps = warmSteps.split(separator: ",").compactMap { Double($0) }.filter { $0 >= 1 }
         let bench = SequentialBenchmark(warmSteps: steps, firstSteps: firstSteps, naiveSteps: naiveSteps, naiveStride: max(1, naiveStride))
         let rows = try bench.measure(generator: g, statistics: context.statistics, targets: clip.targets, scenes: cuts.scenes)
         if json {

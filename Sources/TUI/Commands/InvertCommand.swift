@@ -31,8 +31,8 @@ struct InvertCommand: ParsableCommand {
     @Option(help: "Frames per generator batch.") var batch: Int = 8
     @Option(help: "Seed for noise initialisation.") var seed: UInt64 = 0
     @Flag(help: "Continue an interrupted run in the same session.") var resume = false
-    @Option(help: "sequential: steps per warm-started frame, given outright instead of a share of --budget (3 runs the bundled model in real time).")
-    var warmSteps: Int?
+    @Option(help: "sequential: steps per warm-started frame, given outright instead of a share of --budget; fractions spread evenly (2.75: three frames in four get 3). 2.75 runs the bundled model in real time.")
+    var warmSteps: Double?
     @Option(help: "sequential with --warm-steps: steps at each scene's first frame (default 10 x --warm-steps).") var firstSteps: Int?
 
     static let defaultBudget = 200
@@ -44,12 +44,12 @@ struct InvertCommand: ParsableCommand {
             throw ValidationError("--warm-steps and --first-steps are for --method sequential")
         }
         if firstSteps != nil && warmSteps == nil { throw ValidationError("--first-steps needs --warm-steps") }
-        if let w = warmSteps, w < 1 { throw ValidationError("--warm-steps must be at least 1") }
+        if let w = warmSteps, !(w >= 1 && w <= 10_000) { throw ValidationError("--warm-steps must be between 1 and 10000") }
         if let f = firstSteps, f < 1 { throw ValidationError("--first-steps must be at least 1") }
     }
 
     var schedule: SequentialProjector.Schedule? {
-        warmSteps.map { SequentialProjector.Schedule(warm: $0, first: firstSteps ?? 10 * $0) }
+        warmSteps.map { SequentialProjector.Schedule(warm: $0, first: firstSteps ?? Int((10 * $0).rounded())) }
     }
 
     func run() throws {
