@@ -121,13 +121,10 @@ public struct SessionInversion: Sendable {
             let starts = local.filter { !$0.clean.isEmpty }.count
             var seq = SequentialProjector(settings: settings, steps: 1)
             if let schedule = sequentialSchedule {
-                seq = SequentialProjector(settings: settings, schedule: schedule)
-            } else {
-                seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
-            }
-            if let schedule = sequentialSchedule {
+                seq.schedule = schedule
                 notes.append("sequential: \(schedule.warm) steps per frame on average, \(schedule.first) at each of \(starts) scene starts")
             } else {
+                seq.steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: seq.firstStepFactor)
                 notes.append("sequential: \(seq.steps) steps per frame, \(seq.steps * seq.firstStepFactor) at each of \(starts) scene starts")
             }
             for scene in local {

@@ -9,7 +9,8 @@ import Synchronization
 ///
 /// Parts are claimed from one atomic ticket, so a helper that is late (asleep, descheduled) costs
 /// nothing: the caller claims the parts no one has taken. A second caller while a phase runs (the
-/// UI rendering beside the engine, or a phase started inside a phase) gets GCD instead.
+/// UI rendering beside the engine, or a phase started inside a phase) gets GCD instead. Helpers
+/// live as long as the process (the engine uses one shared pool).
 public final class SpinningPool: @unchecked Sendable {
     public static let shared = SpinningPool()
 
