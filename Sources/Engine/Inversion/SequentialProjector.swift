@@ -53,11 +53,6 @@ public struct SequentialProjector: Sendable {
         }
     }
 
-    public init(settings: InversionSettings, schedule: Schedule) {
-        self.init(settings: settings, steps: max(1, Int(schedule.warm.rounded(.down))))
-        self.schedule = schedule
-    }
-
     /// Warm steps per frame so that the clip averages `budget` evaluations per frame.
     public static func steps(forBudget budget: Int, frames: Int, sceneStarts: Int, firstStepFactor: Int = 10) -> Int {
         max(1, budget * frames / max(1, frames + (firstStepFactor - 1) * sceneStarts))

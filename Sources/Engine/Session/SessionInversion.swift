@@ -41,6 +41,12 @@ public struct SessionInversion: Sendable {
         }
     }
 
+    /// Scenes of the window that sequential starts afresh (those with clean frames): what its
+    /// schedule's evaluations depend on.
+    public static func sequentialStarts(_ scenes: SceneList, first: Int, count: Int) -> Int {
+        localScenes(scenes, first: first, count: count).filter { !$0.clean.isEmpty }.count
+    }
+
     /// Inverts the window's frames that are not saved yet (all of them unless `resume`), plus the
     /// frames in `redo` (window numbering; e.g. the scenes a cut edit touched), then assembles.
     /// `onFrame` hears of each frame as it is saved (clip numbering).
@@ -118,7 +124,7 @@ public struct SessionInversion: Sendable {
                     observer: observer, sink: { k, done in try save(&s, k.map { todo[$0] }, done) })
             }
         case .sequential:
-            let starts = local.filter { !$0.clean.isEmpty }.count
+            let starts = Self.sequentialStarts(scenes, first: first, count: count)
             var seq = SequentialProjector(settings: settings, steps: 1)
             if let schedule = sequentialSchedule {
                 seq.schedule = schedule

@@ -43,7 +43,8 @@ struct SequentialBenchmark {
 
         var rows: [Row] = []
         for steps in warmSteps {
-            let seq = SequentialProjector(settings: settings, schedule: .init(warm: steps, first: firstSteps))
+            var seq = SequentialProjector(settings: settings, steps: 1)
+            seq.schedule = .init(warm: steps, first: firstSteps)
             var finished: [Double] = []
             let begin = Date()
             let frames = try seq.run(
