@@ -6,8 +6,18 @@ import TestSupport
 @Suite("Golden parity with the official StyleGAN2")
 struct GoldenParityTests {
     static let fixtures = ["tiny32", "small64"]
+    /// Two float32 implementations with different summation orders (PyTorch's conv vs our im2col /
+    /// Winograd GEMMs): each 3x3 layer sums K = 9 * 128 = 1,152 products in small64, ~sqrt(K) * 2^-24 =
+    /// 2e-6 of its terms typical (K * 2^-24 = 7e-5 worst case), over 9 convs + 5 ToRGBs, Winograd's
+    /// transforms scaling it ~4x: measured <= 6e-6 of the largest value with either OpenBLAS kernel.
+    /// 1e-4 leaves 16x; a wrong filter, gain or demodulation is off by >= 1e-2.
     static let outputTolerance: Float = 1e-4
-    static let gradientTolerance: Float = 2e-4
+    /// Gradients go forward and back through twice the layers (tensors measured <= 2e-5). The loosest
+    /// is a scalar, tiny32's b4.conv1.noise_strength: a sum of 2,048 terms (N 2 x C 64 x 4x4) that cancel
+    /// to 0.98, so the terms' elementwise error is not divided down by the sum: measured 1.1e-5 with
+    /// OPENBLAS_CORETYPE=Haswell and 1.6e-4 with this machine's default kernels, 1.2x under the old 2e-4.
+    /// 5e-4 leaves 3x over that spread (still 2x tighter than the 1e-3 asked).
+    static let gradientTolerance: Float = 5e-4
 
     func check(_ name: String, _ ours: Tensor, _ reference: Tensor, tolerance: Float) {
         let c = TensorComparison(name, ours: ours, reference: reference)
@@ -50,17 +60,44 @@ struct GoldenParityTests {
     /// by 5x. Parity means: with some choice of slopes at those few sites, every gradient matches.
     static let tieThreshold: Float = 4e-6
 
-    /// Backward with the slope flipped at a greedily grown set of ambiguous sites: each round adds
-    /// the site that brings the gradients closest to the reference, until none helps. Returns the
-    /// gradients of the best set.
+    /// `g` with the bias of each site's channel moved so that the site's pre-activation changes sign
+    /// and nothing else changes meaningfully: the site then lands on the side of the lrelu's kink where
+    /// the reference's float32 sum put it, and our own backward takes that side's slope. Every other
+    /// activation of the channel moves by the same |2 * pre| < 1e-5, far inside the tolerances. The
+    /// tie is handled here, in the test's comparison; the engine's backward knows nothing of it.
+    static func flipping(_ g: Generator, at sites: [ActivationSite]) -> Generator {
+        var g = g
+        for site in sites {
+            // The stored value is lrelu(pre) * sqrt(2) (no clamp this close to zero).
+            let gain = Float(2).squareRoot()
+            let pre = site.value > 0 ? site.value / gain : site.value / (0.2 * gain)
+            let delta = pre == 0 ? Float(1e-7) : -2 * pre
+            var index = 0
+            for b in g.synthesis.blocks.indices {
+                if g.synthesis.blocks[b].conv0 != nil {
+                    if index == site.layer { g.synthesis.blocks[b].conv0!.bias[flat: site.channel] += delta }
+                    index += 1
+                }
+                if index == site.layer { g.synthesis.blocks[b].conv1.bias[flat: site.channel] += delta }
+                index += 1
+            }
+        }
+        return g
+    }
+
+    /// Gradients with the slope flipped at a greedily grown set of ambiguous sites (by `flipping`):
+    /// each round adds the site that brings the gradients closest to the reference, until none helps.
+    /// Returns the gradients of the best set.
     func bestTieChoice(
         _ g: Generator, _ ws: Tensor, upstream: Tensor, workspace: SynthesisWorkspace,
         fits: (SynthesisGradients) -> Float
     ) -> (SynthesisGradients, [ActivationSite]) {
+        _ = g.synthesis.forward(ws, noise: .const, workspace: workspace)
         let sites = g.synthesis.activationsNearZero(threshold: Self.tieThreshold, workspace: workspace)
         func evaluate(_ flips: [ActivationSite]) -> (SynthesisGradients, Float) {
-            workspace.leakyReLUSlopeFlips = flips
-            let grads = g.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true)
+            let flipped = Self.flipping(g, at: flips)
+            _ = flipped.synthesis.forward(ws, noise: .const, workspace: workspace)
+            let grads = flipped.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true)
             return (grads, fits(grads))
         }
         var chosen: [ActivationSite] = []
@@ -75,7 +112,6 @@ struct GoldenParityTests {
             chosen.append(site)
             best = (grads, error)
         }
-        workspace.leakyReLUSlopeFlips = []
         print("parity: \(sites.count) activation(s) within \(Self.tieThreshold) of zero; best fit flips \(chosen)")
         return (best.0, chosen)
     }

@@ -12,8 +12,12 @@ struct ParallelDeterminismTests {
     @Test func repeatedStepsGiveTheSameBits() throws {
         let g = try GeneratorCheckpoint.load(path: Fixtures.repoRoot.appendingPathComponent("assets/bbb64.safetensors").path).generator
         let batch = 3
-        // Chunks of 2 samples in the 64 px up-sampling layer (9 * 64 tap rows of 32 x 32): a short last chunk.
-        let workspace = SynthesisWorkspace(network: g.synthesis, batch: batch, chunkBudget: 2 * 9 * 64 * 32 * 32)
+        // Chunks of 2 samples in the 64 px up-sampling layer (9 * 64 tap rows of 32 x 32): a short last
+        // chunk. Two workers on every phase whatever the machine or LINSTORY_THREADS says (with one,
+        // everything would run inline and no two parts could ever race).
+        let workspace = SynthesisWorkspace(
+            network: g.synthesis, batch: batch, chunkBudget: 2 * 9 * 64 * 32 * 32, minimumFLOPsPerWorker: 0, threads: 2)
+        #expect(workspace.threads == 2)
         var rng = TestRandom(seed: 5)
         let ws = Tensor(shape: [batch, g.config.numWs, g.config.wDim], values: rng.normals(batch * g.config.numWs * g.config.wDim, scale: 0.5))
         let gradImage = Tensor(shape: [batch, 3, 64, 64], values: rng.normals(batch * 3 * 64 * 64))

@@ -12,7 +12,19 @@ struct SharedFineLayersTests {
         for f in frames.dropFirst() {
             let w = f.ws.scalars
             #expect(Array(w[(shared.lowerBound * wDim)...]) == Array(first[(shared.lowerBound * wDim)...]), "fine rows differ")
-            #expect(Array(w[..<(shared.lowerBound * wDim)]) != Array(first[..<(shared.lowerBound * wDim)]), "coarse rows did not move")
+            // The coarse rows must move by an optimiser's step, not by rounding: frames see different
+            // targets, and Adam moves every coordinate by about the learning rate on its first steps
+            // (0.01-0.1 here), so frames differ by ~1e-2 rms; float rounding of w (|w| ~ 1) is ~1e-7.
+            // 1e-3 rms sits four orders above rounding and an order below a real step.
+            let coarse = shared.lowerBound * wDim
+            var sumSquares = 0.0
+            for i in 0..<coarse {
+                let d = Double(w[i]) - Double(first[i])
+                sumSquares += d * d
+            }
+            let rms = (sumSquares / Double(coarse)).squareRoot()
+            print("shared fine layers: coarse rows moved by \(rms) rms")
+            #expect(rms > 1e-3, "coarse rows moved by only \(rms) rms")
         }
     }
 

@@ -24,11 +24,34 @@ struct SpinningPoolTests {
         return (slots, expected)
     }
 
-    @Test(arguments: [1, 2, 3, 6])
+    // Two parts or more: a phase of one part runs inline and starts no helper, so it proves nothing.
+    @Test(arguments: [2, 3, 6])
     func backToBackPhases(parts: Int) {
         let pool = SpinningPool()
         let (slots, expected) = Self.runPhases(pool, phases: 20_000, parts: parts)
         #expect(slots == [Int](repeating: expected, count: parts))
+    }
+
+    /// The parts of a phase really run at once, on helpers: each part waits until every part of its
+    /// phase has started, which only helpers can make happen (the caller is busy in its own part).
+    /// Tiny parts would not show it: the caller can claim them all before a helper wakes, by design.
+    /// The wait is bounded (5 s) so a pool that never hands out parts fails instead of hanging.
+    @Test(arguments: [2, 3, 6])
+    func helpersTakePartsAtTheSameTime(parts: Int) {
+        let pool = SpinningPool()
+        var together = 0
+        for _ in 0..<100 {
+            let started = Atomic<Int>(0)
+            let allStarted = Atomic<Int>(0)
+            pool.run(parts: parts) { _ in
+                started.add(1, ordering: .sequentiallyConsistent)
+                let deadline = ContinuousClock.now + .seconds(5)
+                while started.load(ordering: .sequentiallyConsistent) < parts && ContinuousClock.now < deadline { sched_yield() }
+                if started.load(ordering: .sequentiallyConsistent) == parts { allStarted.add(1, ordering: .relaxed) }
+            }
+            if allStarted.load(ordering: .relaxed) == parts { together += 1 }
+        }
+        #expect(together == 100, "only \(together) of 100 phases ran their \(parts) parts at once")
     }
 
     @Test func phasesAfterTheHelpersSlept() throws {
@@ -71,7 +94,8 @@ struct SpinningPoolTests {
         hits.withUnsafeMutableBufferPointer { hits in
             nonisolated(unsafe) let out = hits
             for count in [0, 1, 5, 9, 100, 1_000] {
-                Parallel.split(count, granule: 9) { _, range in for i in range { out[i] += 1 } }
+                // Three parts whatever the machine's thread count, so the boundaries are really cut.
+                Parallel.split(count, granule: 9, maxParts: 3) { _, range in for i in range { out[i] += 1 } }
             }
         }
         // Index i is inside every count > i.

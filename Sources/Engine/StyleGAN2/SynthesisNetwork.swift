@@ -432,29 +432,11 @@ extension SynthesisNetwork {
                 sp[part] = gStrength
             }
         }
-        var gStrength = Float(strengthPartials.reduce(0, +))
+        let gStrength = Float(strengthPartials.reduce(0, +))
         if let gNoise {
             for part in 0..<min(parts, co) {
                 let gn = partials + part * partialStride
                 for p in 0..<noiseCount { gNoise[p] += gn[p] * strength }
-            }
-        }
-        for site in ws_.leakyReLUSlopeFlips where site.layer == layerIndex {
-            // Redo one element with the other slope: move everything the loop above summed from it.
-            let base = (site.channel * n + site.sample) * hw
-            let v = st.out.pointer[base + site.pixel]
-            let dv = st.d.pointer[site.sample * co + site.channel]
-            // g holds gv * d with gv the gradient through the old slope; the other slope scales gv
-            // by 0.2 (was positive) or 5 (was negative).
-            let gv = g[base + site.pixel] / dv
-            let delta = gv * (v > 0 ? -0.8 : 4)
-            g[base + site.pixel] += delta * dv
-            gBias?[site.channel] += delta
-            st.gS.pointer[site.sample * co + site.channel] += delta * st.y0.pointer[base + site.pixel] * (-0.5 * dv * dv * dv)
-            if hasNoise {
-                let noiseIndex = (perSample ? site.sample * hw : 0) + site.pixel
-                gStrength += delta * st.noise.pointer[noiseIndex]
-                gNoise![noiseIndex] += delta * strength
             }
         }
         if params, hasNoise { pg[l.name + ".noise_strength"]!.pointer[0] += gStrength }
@@ -698,7 +680,8 @@ extension SynthesisNetwork {
             gWeight: pg[l.name + ".affine.weight"]?.pointer, gBias: pg[l.name + ".affine.bias"]?.pointer)
     }
 
-    /// The activations of the last forward with |output| < `threshold`, over every conv layer.
+    /// The activations of the last forward with |output| < `threshold`, over every conv layer: where
+    /// another float32 implementation's sum may land on the other side of the lrelu's kink.
     public func activationsNearZero(threshold: Float, workspace ws_: SynthesisWorkspace) -> [ActivationSite] {
         var sites: [ActivationSite] = []
         for index in convLayers.indices {
@@ -708,7 +691,7 @@ extension SynthesisNetwork {
             for o in 0..<l.outChannels {
                 for smp in 0..<ws_.batch {
                     for p in 0..<hw where abs(st.out.pointer[(o * ws_.batch + smp) * hw + p]) < threshold {
-                        sites.append(ActivationSite(layer: index, channel: o, sample: smp, pixel: p))
+                        sites.append(ActivationSite(layer: index, channel: o, sample: smp, pixel: p, value: st.out.pointer[(o * ws_.batch + smp) * hw + p]))
                     }
                 }
             }

@@ -100,7 +100,8 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     /// Per-worker partial sums of noise gradients, [threads, N * R * R] at the largest R.
     let noisePartials: Buffer
     let noisePartialStride: Int
-    /// Workers this workspace has scratch for (Parallel.threads when it was made).
+    /// Workers this workspace splits its phases over and has scratch for (by default Parallel.threads
+    /// when it was made).
     public let threads: Int
     /// A phase gets one worker per this many FLOPs (at most `threads`): forking costs tens of
     /// microseconds, more than the smallest layers' whole work. 0 splits every phase (tests).
@@ -110,11 +111,6 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     var parameterGradients: [String: Buffer] = [:]
     /// Noise-map gradients per noise layer, [N or 1, R, R] as the forward's noise was given.
     var noiseGradients: [Buffer] = []
-    /// For parity tests: activations whose lrelu slope `backward` takes from the other side of zero.
-    /// An activation within float rounding of zero can land on either side in two correct
-    /// implementations (summation order differs), and its gradient then differs by 5x; a test that
-    /// compares against another implementation's gradients tries those few sites both ways.
-    public var leakyReLUSlopeFlips: [ActivationSite] = []
     /// Below 16 px a layer has too few tiles to pay for the transforms (measured on default64).
     public static let defaultWinogradFrom = 16
     /// Whether a forward has filled the buffers for `backward`.
@@ -127,15 +123,15 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     /// Winograd F(4x4, 3x3) (Int.max: never; smaller grids have too few tiles to pay for the transforms).
     public init(
         network: SynthesisNetwork, batch: Int, chunkBudget: Int = 1 << 22, workerColumnBudget: Int = 1 << 18,
-        minimumFLOPsPerWorker: Double = 2e6, winogradFrom: Int = SynthesisWorkspace.defaultWinogradFrom
+        minimumFLOPsPerWorker: Double = 2e6, winogradFrom: Int = SynthesisWorkspace.defaultWinogradFrom,
+        threads: Int = Parallel.threads
     ) {
-        precondition(batch >= 1)
+        precondition(batch >= 1 && threads >= 1)
         self.batch = batch
         self.minimumFLOPsPerWorker = minimumFLOPsPerWorker
         var c0: [ConvState?] = []
         var c1: [ConvState] = []
         var r: [RGBState] = []
-        let threads = Parallel.threads
         var colsCount = 1
         var partStride = 1
         var gxsCount = 1
@@ -191,18 +187,21 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     }
 }
 
-/// One conv layer's output element: layer (execution order), channel, sample, flat pixel.
+/// One conv layer's output element: layer (execution order), channel, sample, flat pixel, and its
+/// value (lrelu(pre-activation) * sqrt(2)) in the forward that found it.
 public struct ActivationSite: Sendable, Hashable, CustomStringConvertible {
     public var layer: Int
     public var channel: Int
     public var sample: Int
     public var pixel: Int
+    public var value: Float
 
-    public init(layer: Int, channel: Int, sample: Int, pixel: Int) {
+    public init(layer: Int, channel: Int, sample: Int, pixel: Int, value: Float = 0) {
         self.layer = layer
         self.channel = channel
         self.sample = sample
         self.pixel = pixel
+        self.value = value
     }
 
     public var description: String { "layer \(layer) channel \(channel) sample \(sample) pixel \(pixel)" }

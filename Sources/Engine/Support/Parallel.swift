@@ -16,12 +16,15 @@ public enum Parallel {
         set { lock.lock(); _threads = max(1, newValue); lock.unlock() }
     }
 
-    /// Runs body(part, range) for `parts` contiguous pieces of 0..<count (fewer when count is small).
-    /// `granule` keeps every boundary a multiple of it (e.g. 9 rows per output channel).
+    /// Runs body(part, range) for up to `maxParts` (default `threads`) contiguous pieces of 0..<count
+    /// (fewer when count is small). `granule` keeps every boundary a multiple of it (e.g. 9 rows per
+    /// output channel). A caller that gives `maxParts` owns its split: a workspace passes the worker
+    /// count it was made for, so a later change of `threads` never changes how its work is cut (nor,
+    /// with it, the bits it computes).
     @inline(__always)
     public static func split(_ count: Int, granule: Int = 1, maxParts: Int? = nil, _ body: (Int, Range<Int>) -> Void) {
         let units = (count + granule - 1) / granule
-        let parts = min(maxParts ?? threads, threads, units)
+        let parts = min(maxParts ?? threads, units)
         if parts <= 1 {
             if count > 0 { body(0, 0..<count) }
             return
