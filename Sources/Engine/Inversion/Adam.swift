@@ -1,11 +1,16 @@
-/// Adam (Kingma & Ba) as `torch.optim.Adam` computes it, over one parameter tensor.
+import Foundation
+
+/// Adam (Kingma & Ba) as `torch.optim.Adam` computes it on a CPU float32 tensor, over one parameter
+/// tensor: the same float32 operations in the same order, with the bias corrections in float64 as
+/// torch computes them in Python, so a run follows torch's to within a rounding a step (AdamTests
+/// holds it against the real thing).
 ///
 /// Defaults are NVIDIA's projector's: betas (0.9, 0.999), eps 1e-8. The learning rate is given per
 /// step because every schedule here changes it.
 public struct Adam: Sendable {
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-8
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var epsilon = 1e-8
     private var m: [Float]
     private var v: [Float]
     public private(set) var steps = 0
@@ -15,34 +20,36 @@ public struct Adam: Sendable {
         v = Array(repeating: 0, count: count)
     }
 
-    /// parameter -= lr * m_hat / (sqrt(v_hat) + eps), with bias-corrected moments.
+    /// torch's `_single_tensor_adam`:
+    ///     exp_avg.lerp_(grad, 1 - beta1)
+    ///     exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+    ///     step_size = lr / (1 - beta1**step); bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+    ///     denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+    ///     param.addcdiv_(exp_avg, denom, value=-step_size)
     public mutating func step(_ parameter: inout Tensor, gradient: Tensor, lr: Float) {
         precondition(parameter.count == m.count && gradient.count == m.count, "Adam: size mismatch")
         steps += 1
-        let c1 = 1 - Float.pow(beta1, steps)
-        let c2 = 1 - Float.pow(beta2, steps)
-        let (b1, b2, eps) = (beta1, beta2, epsilon)
+        // Python floats, cast to float32 where a tensor op takes them as scalars.
+        let weight1 = Float(1 - beta1)
+        let b2 = Float(beta2)
+        let weight2 = Float(1 - beta2)
+        let negativeStepSize = Float(-(Double(lr) / (1 - pow(beta1, Double(steps)))))
+        let correction2Root = Float((1 - pow(beta2, Double(steps))).squareRoot())
+        let eps = Float(epsilon)
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
                 gradient.withUnsafeBufferPointer { g in
                     parameter.withUnsafeMutableBufferPointer { p in
                         for i in 0..<p.count {
-                            m[i] = b1 * m[i] + (1 - b1) * g[i]
-                            v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
-                            // torch: denom = sqrt(v) / sqrt(c2) + eps; step = lr / c1.
-                            p[i] -= (lr / c1) * m[i] / ((v[i] / c2).squareRoot() + eps)
+                            // lerp with a weight under 0.5: self + weight * (end - self).
+                            m[i] = m[i] + weight1 * (g[i] - m[i])
+                            v[i] = v[i] * b2 + weight2 * g[i] * g[i]
+                            let denominator = v[i].squareRoot() / correction2Root + eps
+                            p[i] = p[i] + negativeStepSize * (m[i] / denominator)
                         }
                     }
                 }
             }
         }
-    }
-}
-
-extension Float {
-    static func pow(_ base: Float, _ exponent: Int) -> Float {
-        var r: Float = 1
-        for _ in 0..<exponent { r *= base }
-        return r
     }
 }
