@@ -52,6 +52,9 @@ struct ClipMetricsTests {
         let ssim = ImageMetrics.ssim(recon, targets)
         #expect(m.perFramePSNR == psnr && m.perFrameSSIM == ssim)
         #expect(psnr[0] == 100 && psnr[4] == 100)
+        // y = x + e is rounded to float32 (|y| < 0.25: <= 7.5e-9) and e = 0.1 is Float(0.1): each |d| is 0.1
+        // within ~1e-7 relative, the MSE within 2e-7, the PSNR within ~1e-6 dB. 1e-4 dB is loose but a
+        // wrong formula (range 1 not 2, no square) is off by >= 3 dB.
         #expect(abs(psnr[1] - 10 * log10(4 / 0.01)) < 1e-4 && abs(psnr[5] - 10 * log10(4 / 0.04)) < 1e-4, "\(psnr)")
         #expect(m.scenes.count == 2)
 
@@ -60,11 +63,15 @@ struct ClipMetricsTests {
         let (x, y) = (targets.doubles, recon.doubles)
         let tdrA = (Self.referenceTDR(x, y, 1) + Self.referenceTDR(x, y, 2)) / 2
         let tdrB = Self.referenceTDR(x, y, 5)
+        // The hand values against float64 sums of float32 pixels: the errors' float32 rounding, <= 1e-8 here.
         #expect(abs(tdrA - 0.05) < 1e-6 && abs(tdrB - 0.2) < 1e-6)
+        // Ours and the reference: the same float64 differences of the same float32 pixels, summed in
+        // another order: ~1e-17. Likewise every 1e-9 (or 1e-12) below: float64 means of a few values.
         #expect(abs(m.scenes[0].tdr! - tdrA) < 1e-9 && abs(m.scenes[1].tdr! - tdrB) < 1e-9, "\(m.scenes.map(\.tdr))")
         #expect(abs(m.clip.tdr! - 0.125) < 1e-6, "scenes weigh equally: (0.05 + 0.2) / 2, not the pair mean 0.1; got \(m.clip.tdr!)")
 
         // S1 = mean ||w_t - w_{t-1}|| / w_std: A (5 + 0) / 2 / 0.5 = 5, B 2 / 0.5 = 4; clip 4.5 (pair mean: 4.67).
+        // Integer latents, norms sqrt(25) and sqrt(4), w_std 0.5: exact in float64; 1e-9 only for form.
         #expect(abs(m.scenes[0].s1! - 5) < 1e-9 && abs(m.scenes[1].s1! - 4) < 1e-9, "\(m.scenes.map(\.s1))")
         #expect(abs(m.clip.s1! - 4.5) < 1e-9)
         // S2 = mean ||w_{t+1} - 2 w_t + w_{t-1}|| / w_std: A has one middle frame, 5 / 0.5; B none.
@@ -92,7 +99,8 @@ struct ClipMetricsTests {
         let m = ClipMetrics.measure(targets: targets, recon: recon, ws: Self.ws, scenes: (0..<6).map { $0..<($0 + 1) }, wStd: 1)
         #expect(m.scenes.count == 6 && m.scenes.allSatisfy { $0.tdr == nil && $0.s1 == nil && $0.s2 == nil })
         #expect(m.clip.tdr == nil && m.clip.s1 == nil && m.transitions == nil)
-        // Every frame is its own scene: the clip PSNR is the plain mean of the frames' (100 dB caps included).
+        // Every frame is its own scene: the clip PSNR is the plain mean of the frames' (100 dB caps included);
+        // a mean of means of six float64 values against one mean: ~1e-14 dB apart.
         #expect(abs(m.clip.psnr - m.perFramePSNR.reduce(0, +) / 6) < 1e-9)
     }
 }

@@ -37,7 +37,9 @@ struct KernelReferenceTests {
         #expect(b[count...].allSatisfy { $0.isNaN }, "\(label): wrote past its \(count) floats")
     }
 
-    /// max |a - b| <= tol * max(1, max |b|).
+    /// max |a - b| <= tol * max(1, max |b|). Inputs are N(0, 1), so a float32 sum of K products errs by
+    /// <= K * 2^-24 * sum|terms| in the worst case and ~sqrt(K) * 2^-24 * |terms| typically; each `tol`
+    /// below says which K.
     static func expectClose(_ a: [Float], _ b: [Double], tol: Double, _ label: String) {
         #expect(a.count == b.count)
         var worst = 0.0
@@ -103,6 +105,8 @@ struct KernelReferenceTests {
                 kernel: 3, padding: 1).out
             for o in 0..<co { for p in 0..<hw { reference[o * s.count * hw + n * hw + p] = out[o * hw + p] } }
         }
+        // sgemm sums K = 9 C <= 36 products: worst case 36 * 2^-24 = 2e-6 of sum|terms| (a few times the
+        // largest output), typical ~1e-7; 1e-5 holds on any BLAS kernel.
         Self.expectClose(Array(y[..<reference.count]), reference, tol: 1e-5, "im2col3x3 + sgemm vs conv2d \(s)")
         Self.expectTailUntouched(y, count: reference.count, "sgemm \(s)")
     }
@@ -137,6 +141,7 @@ struct KernelReferenceTests {
                 }
             }
         }
+        // <= 9 float32 additions onto base per element: <= 9 * 2^-24 = 5.4e-7 of the partial sums' size. No BLAS.
         Self.expectClose(Array(gx[..<xCount]), expected, tol: 1e-6, "col2im3x3Accumulate vs naive scatter \(s)")
         for c in 0..<s.channels {
             for n in 0..<s.batch where n < s.n0 || n >= s.n0 + s.count {
@@ -153,6 +158,8 @@ struct KernelReferenceTests {
         let lhs = ReferenceOps.dot(cols, g)
         let rhs = ReferenceOps.dot(x, gx0)
         print("kernel col2im adjoint \(s): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        // im2col copies exactly; col2im's float32 sums of <= 9 terms err by <= 9 * 2^-24 of sum|terms|, so
+        // <x, col2im g> is off by <= 5.4e-7 * sum |x| |g| = 5.4e-7 * absDot (the dots themselves are float64).
         #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(cols, g), "\(s): <im2col x, g> \(lhs) != <x, col2im g> \(rhs)")
     }
 
@@ -209,7 +216,10 @@ struct KernelReferenceTests {
             #expect(r.height == oh && r.width == ow)
             for o in 0..<co { for p in 0..<(oh * ow) { conv[(o * s.batch + smp) * oh * ow + p] += r.out[o * oh * ow + p] } }
         }
+        // The scatter: <= 4 taps (stride 2) added onto base in float32, <= 4 * 2^-24 of the partial sums.
         Self.expectClose(Array(out[..<outCount]), scatter, tol: 1e-6, "col2imTransposed3x3Accumulate vs naive scatter \(s)")
+        // Plus sgemm's K = I <= 4 products per tap: <= (4 + 4) * 2^-24 ~ 5e-7 of sum|terms| (a few times the
+        // output), and the reference shares no rounding with t; 1e-5 holds on any BLAS kernel.
         Self.expectClose(Array(out[..<outCount]), conv, tol: 1e-5, "sgemm + col2imTransposed vs conv_transpose2d \(s)")
     }
 
@@ -234,6 +244,8 @@ struct KernelReferenceTests {
         let lhs = ReferenceOps.dot(out, g)
         let rhs = ReferenceOps.dot(t, gtBody)
         print("kernel transposed adjoint \(s): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        // im2colTransposed copies; col2imTransposed sums <= 4 taps in float32: <= 4 * 2^-24 of absDot. The
+        // 1e-12 covers absDot = 0 (float64 dots).
         #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(t, gtBody) + 1e-12, "\(s): <col2imT t, g> \(lhs) != <t, im2colT g> \(rhs)")
     }
 
@@ -264,6 +276,8 @@ struct KernelReferenceTests {
                 for q in 0..<width {
                     let v = cols[r * width + q]
                     if rows.contains(q / s.width) {
+                        // One float32 product x * s on both sides (bit-equal as written); 1e-6 relative (8 ulps)
+                        // admits one extra rounding should the kernel fold the scale in elsewhere.
                         #expect(abs(v - all[r * width + q]) <= 1e-6 * max(1, abs(all[r * width + q])), "\(s) rows \(rows): row \(r) column \(q)")
                     } else {
                         #expect(v.isNaN, "\(s) rows \(rows): wrote column \(q) outside its slice")
@@ -303,6 +317,9 @@ struct KernelReferenceTests {
         var scratch = [Float](repeating: .nan, count: transposedConv3x3UpFIRScratch(height: h, width: w))
         var y = Self.buffer(Array(repeating: .nan, count: 4 * h * w))
         transposedConv3x3UpFIR(t, tapStride: tapStride, height: h, width: w, fir: taps, into: &y, scratch: &scratch)
+        // Two float32 computations of the same sums in other orders: <= 4 scattered taps then 4 + 4
+        // separable FIR taps, <= 2 * 12 * 2^-24 ~ 1.4e-6 of sum|terms| (the taps are positive, sum 2 per
+        // axis); 1e-5 leaves margin. No BLAS.
         Self.expectClose(Array(y[..<(4 * h * w)]), reference.map(Double.init), tol: 1e-5, "transposedConv3x3UpFIR \(h)x\(w)")
         Self.expectTailUntouched(y, count: 4 * h * w, "transposedConv3x3UpFIR \(h)x\(w)")
 
@@ -320,6 +337,8 @@ struct KernelReferenceTests {
         let lhs = ReferenceOps.dot(Array(y[..<(4 * h * w)]), g)
         let rhs = ReferenceOps.dot(packed, gtPacked)
         print("kernel fused up adjoint \(h)x\(w): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        // Each side's float32 output errs by <= ~12 * 2^-24 = 7e-7 of its sum|terms|; summed against the
+        // other vector that is <= ~1e-6 of sum |t| |A^T g| (here ~ absDot): 1e-5 leaves 10x.
         #expect(abs(lhs - rhs) <= 1e-5 * ReferenceOps.absDot(packed, gtPacked), "\(h)x\(w): <A t, g> \(lhs) != <t, A^T g> \(rhs)")
     }
 
@@ -366,6 +385,9 @@ struct KernelReferenceTests {
             x.map(Double.init), planes: c.planes, height: c.height, width: c.width, filter: Self.filter2D(),
             filterHeight: 4, filterWidth: 4, up: c.up, padX0: c.pad0, padX1: c.pad1, padY0: c.pad0, padY1: c.pad1, gain: Self.firGain)
         #expect(r.height == oh && r.width == ow, "\(c): output \(oh)x\(ow), reference \(r.height)x\(r.width)")
+        // Separable float32: 4 taps per axis pass (2 when up = 2), <= 8 roundings of partial sums of
+        // positive taps: <= 8 * 2^-24 = 4.8e-7 of the output's size. The taps themselves are float32
+        // (a * sqrt(gain), exact here: gain 4). No BLAS.
         Self.expectClose(Array(out[..<r.out.count]), r.out, tol: 1e-6, "upFirDn2d vs _upfirdn2d_ref \(c)")
         Self.expectTailUntouched(out, count: r.out.count, "upFirDn2d \(c)")
     }
@@ -390,10 +412,13 @@ struct KernelReferenceTests {
         let lhs = ReferenceOps.dot(y, g)
         let rhs = ReferenceOps.dot(x, gxBody)
         print("kernel upfirdn adjoint \(c): <Ax, g> \(lhs) <x, A^T g> \(rhs)")
+        // Both float32 passes err by <= 8 * 2^-24 = 4.8e-7 of sum|terms| per element (positive taps);
+        // the float64 dots carry that into <= ~5e-7 * absDot.
         #expect(abs(lhs - rhs) <= 1e-6 * ReferenceOps.absDot(x, gxBody), "\(c): <upfirdn x, g> \(lhs) != <x, backward g> \(rhs)")
         let base = rng.normals(xCount)
         var acc = base
         upFirDn2dBackward(g, planes: c.planes, height: c.height, width: c.width, axis: axis, into: &acc, accumulate: true, scratch: &scratch)
+        // One float32 addition (or the same sum accumulated in another order): <= a few 2^-24.
         Self.expectClose(acc, zip(base, gxBody).map { Double($0) + Double($1) }, tol: 1e-6, "upFirDn2dBackward accumulate \(c)")
     }
 
@@ -430,6 +455,8 @@ struct KernelReferenceTests {
             ReferenceOps.gemm(
                 transA: c.transA, transB: c.transB, m: m, n: n, k: k, alpha: Double(alpha), a: a.map(Double.init), lda: lda,
                 b: b.map(Double.init), ldb: ldb, beta: Double(beta), c: &expected, ldc: ldc)
+            // K <= 19 products, alpha and beta: <= 21 * 2^-24 = 1.3e-6 of sum|terms| (~4x the output for
+            // random signs): ~5e-6 worst, ~1e-7 typical; 1e-5 holds on any BLAS kernel.
             Self.expectClose(out, expected, tol: 1e-5, "sgemm \(c) m \(m) n \(n) k \(k)")
             for i in 0..<m { #expect(out[i * ldc + n] == c0[i * ldc + n], "sgemm \(c): wrote C's padding column in row \(i)") }
         }
@@ -460,6 +487,9 @@ struct KernelReferenceTests {
                 ReferenceOps.gemm(
                     transA: false, transB: transB, m: m, n: n, k: k, alpha: Double(alpha), a: a.map(Double.init), lda: lda,
                     b: b.map(Double.init), ldb: ldb, beta: Double(beta), c: &expected, ldc: ldc)
+                // K <= 256 products in a fixed order (our kernel, no BLAS): typical sqrt(256) * 2^-24 ~ 1e-6
+                // of the terms' size; the worst case (256 * 2^-24 = 1.5e-5 of sum|terms|) needs every
+                // rounding to agree, which fixed random inputs do not do. 1e-5 of the largest output.
                 Self.expectClose(out, expected, tol: 1e-5, "skinny GEMM transB \(transB) m \(m) n \(n) k \(k) alpha \(alpha) beta \(beta)")
                 for i in 0..<m { #expect(out[i * ldc + n] == c0[i * ldc + n], "skinny GEMM: wrote C's padding column in row \(i)") }
             }
@@ -505,6 +535,8 @@ struct KernelReferenceTests {
                 (fast.gradientTimesNoise, ref.gradientTimesNoise, "sum gv noise"),
             ]
             for (a, b, name) in pairs {
+                // The same float64 sums in another order: <= count * 2^-53 * sum|terms|, sum|terms| <~ 3 count,
+                // so <= 3.3e-16 count^2 <= 1e-12 * count for count <= 3,000 (1,024 here).
                 #expect(abs(a - b) <= 1e-12 * max(1, Double(count)), "epilogue backward \(name), count \(count): \(a) vs \(b)")
             }
             if !withNoise { #expect(fast.gradientTimesNoise == 0) }
@@ -524,6 +556,8 @@ struct KernelReferenceTests {
         #expect(Array(gFast[..<count]) == Array(gRef[..<count]), "styleScaleBackward gx, count \(count)")
         Self.expectTailUntouched(gFast, count: count, "styleScaleBackward gx")
         let exact = ReferenceOps.dot(gxs, x)
+        // A float32 sum of `count` N(0,1) products whose partial sums grow like sqrt(i): typical error
+        // ~2^-24 * count / sqrt(2) (4e-5 at 1,024) against 4e-5 * sqrt(count) (1.3e-3 at 1,024, 4e-5 at 1).
         #expect(abs(Double(fast) - exact) <= 1e-5 * Double(count).squareRoot() * 4, "styleScaleBackward sum, count \(count): \(fast) vs \(exact)")
         #expect(abs(Double(ref) - exact) <= 1e-5 * Double(count).squareRoot() * 4)
     }
@@ -566,6 +600,7 @@ struct KernelReferenceTests {
             im2col3x3Rows(g, channels: co, batch: s.batch, height: s.height, width: s.width, rows: 0..<(s.batch * s.height), scales: nil, into: &cols)
             var gx = [Float](repeating: .nan, count: ci * columns)
             BLAS.sgemm(m: ci, n: columns, k: co * 9, a: wf, lda: co * 9, b: cols, ldb: columns, c: &gx, ldc: columns)
+            // sgemm over K = 9 O <= 27 products: as im2colGemmIsDirectConvolution, <= 1.6e-6 of sum|terms|.
             Self.expectClose(gx, expected, tol: 1e-5, "flipped-weight conv vs naive adjoint \(s) O\(co) I\(ci)")
         }
     }
@@ -642,7 +677,10 @@ struct KernelReferenceTests {
             }
         }
         #expect(!got.isEmpty)
-        Self.expectClose(got, expected, tol: 1e-5, "winograd vs direct correlation \(c)")
+        // Winograd's transforms (A^T rows up to 1 1 8 8 1, B^T up to 4 5 1) scale the rounding of the
+        // K = I <= 16 channel sums ~4-5x over direct (README: 4e-6 vs 1e-6 on the goldens): measured
+        // 3.8e-6 of the scale at I16 (either OpenBLAS kernel), ~1e-6 direct. 2e-5 leaves 5x; 1e-5 left 2.6x.
+        Self.expectClose(got, expected, tol: 2e-5, "winograd vs direct correlation \(c)")
     }
 
     /// The flipped, transposed weight's transform gives the conv's input gradient (the backward's
@@ -683,6 +721,7 @@ struct KernelReferenceTests {
                 }
             }
         }
-        Self.expectClose(gx, expected, tol: 1e-5, "winograd flipped-weight conv vs naive adjoint O\(co) I\(ci)")
+        // As winogradIsDirectCorrelation (K = O <= 5 channel sums through the same transforms).
+        Self.expectClose(gx, expected, tol: 2e-5, "winograd flipped-weight conv vs naive adjoint O\(co) I\(ci)")
     }
 }

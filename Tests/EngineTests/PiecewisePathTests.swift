@@ -34,6 +34,9 @@ struct PiecewisePathTests {
         let recon = g.synthesize(ws: Tensor.concatenate(result.frames.map { $0.ws.reshaped([1] + $0.ws.shape) }))
         let psnr = ImageMetrics.psnr(recon, targets)
         print("piecewise paths: scene recovery PSNR \(psnr.map { String(format: "%.1f", $0) }) dB, \(result.evaluations) evaluations, \(String(format: "%.1f", result.seconds)) s")
+        // 30 dB = RMS 0.063 in [-1, 1], ~8 levels of 255: the frame's own line was found (a frame of the
+        // wrong shot scores far lower), at 160 evaluations a frame (fewer than InversionRecoveryTests' 35 dB
+        // runs get); it bounds an optimiser's outcome, not float rounding.
         #expect(psnr.allSatisfy { $0 >= 30 }, "\(psnr)")
         // Each shot kept one line: no splits were needed where the truth is a line.
         #expect(result.segments.allSatisfy { $0.count == 1 }, "\(result.notes)")

@@ -48,9 +48,14 @@ struct ReferenceForwardTests {
         return out
     }()
 
-    static let tolerance = 1e-5
+    /// Engine float32 against float64: the direct layers' K <= 180 (ch[20, 3]) sums and the FIRs err by
+    /// ~1e-6 of the image's largest value; the chunk-1 cases run every 3x3 layer through Winograd, whose
+    /// transforms scale that ~4-5x (measured 4.8e-6, the same with either OpenBLAS kernel: the error is in
+    /// our fixed-order transforms, not the K <= 20 channel GEMMs). 2e-5 leaves 4x (1e-5 left 2x); a wrong
+    /// filter, flip, gain or clamp is off by >= 1e-2.
+    static let tolerance = 2e-5
 
-    /// max |engine - reference| <= 1e-5 * max |reference|, with the worst element printed.
+    /// max |engine - reference| <= tolerance * max |reference|, with the worst element printed.
     func check(_ label: String, engine: Tensor, reference: [Double]) {
         let c = TensorComparison(label, ours: engine, reference: Tensor(shape: engine.shape, values: reference.map(Float.init)))
         // Measure in float64 too: the Float conversion of the reference is exact to 6e-8 relative.

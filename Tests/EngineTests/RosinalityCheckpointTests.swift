@@ -27,6 +27,9 @@ struct RosinalityCheckpointTests {
     static func expectClose(_ ours: Tensor, _ reference: Tensor, _ what: String) {
         let c = TensorComparison(what, ours: ours, reference: reference)
         let range = reference.scalars.max()! - reference.scalars.min()!
+        // The same float32 arithmetic from re-laid-out weights (bit-equal here), or against rosinality's
+        // PyTorch rendering of a 16 px generator (other summation orders of K = 9 C products per conv,
+        // measured <= 8e-7 of the range). 1e-4 of the range, as GoldenParityTests.outputTolerance.
         #expect(c.maxAbsDiff <= 1e-4 * range, "\(c)")
     }
 
@@ -69,6 +72,8 @@ struct RosinalityCheckpointTests {
         }
         let expected = Tensor(shape: [sum.count], values: sum.map { Float($0 / 10_000) })
         let c = TensorComparison("w_avg", ours: checkpoint.generator.mapping.wAvg, reference: expected)
+        // Float64 means of the same float32 mapping outputs, rounded to float32 (2^-24 * 1.9 = 1.1e-7);
+        // batches of 1000 on both sides. Measured 0 to 7e-9.
         #expect(c.maxAbsDiff <= 1e-6 * max(c.maxAbsReference, 1), "\(c)")
     }
 

@@ -71,6 +71,8 @@ struct SafeTensorsFixtureTests {
         #expect(fc0[flat: 100] == -32.911033630371094)
         #expect(fc0[flat: 4095] == 18.1181640625)
         let sum = fc0.scalars.reduce(0.0) { $0 + Double($1) }
+        // float64 sums of the same 4,096 float32 values in two orders (numpy pairwise, here sequential):
+        // <= 4096 * 2^-53 * sum|x| (~1.3e5 here) ~ 6e-8 apart; 1e-9 * 8004 = 8e-6. One wrong value moves it by >= 1e-3.
         #expect(abs(sum - 8004.429658208042) < 1e-9 * 8004)
 
         let const4 = try file.tensor("synthesis.b4.const")

@@ -32,7 +32,11 @@ import TestSupport
             .squareRoot()
         #expect(stats.samples == count && stats.seed == 123 && stats.wDim == d)
         let avgError = zip(stats.wAvg.scalars, avg).map { abs(Double($0) - $1) }.max()!
+        // Float64 means of float32 w (|w_avg| < 2 here): rounding w_avg to float32 costs <= 2^-24 * 2 =
+        // 1.2e-7, the batch split (500 + 100 rows vs 600; K = 64 mapping sums) ~1e-7 / sqrt(600) more;
+        // measured 5e-8 with either OpenBLAS kernel. 1e-6 absolute holds for |w_avg| < 16.
         #expect(avgError < 1e-6, "w_avg off by \(avgError)")
+        // Float64 sums both, then one float32 rounding of w_std: ~6e-8 relative (measured 8e-9).
         #expect(abs(Double(stats.wStd) - std) < 1e-6 * std, "w_std \(stats.wStd), direct \(std)")
 
         let v = w.map { row in row.map { $0 >= 0 ? $0 : 5 * $0 } }
@@ -49,6 +53,9 @@ import TestSupport
                 #expect(covariance[a * d + b] == covariance[b * d + a])
             }
         }
+        // sgemm over K = 600 samples of centred float32 v: ~sqrt(600) * 2^-24 = 1.5e-6 of the terms typical
+        // (600 * 2^-24 = 3.6e-5 worst case, needs every rounding to agree); measured 3-4e-7 of the largest
+        // entry with either OpenBLAS kernel. 1e-5 leaves 25x over measured, 7x over the typical bound.
         #expect(worst < 1e-5 * largest, "covariance off by \(worst) (largest entry \(largest))")
     }
 
@@ -114,6 +121,7 @@ import TestSupport
         // NVIDIA's output sqrt(2) lrelu_0.2(a) becomes sqrt(2) a on both sides.
         for a: Float in [-1.3, -0.01, 0.4, 2] {
             let w = Float(2).squareRoot() * (a > 0 ? a : 0.2 * a)
+            // 3-4 float32 roundings of values <= 2.9: <= 7e-7.
             #expect(abs(GaussianizedWPrior.gaussianize(w) - Float(2).squareRoot() * a) < 1e-6)
         }
     }
@@ -146,12 +154,15 @@ import TestSupport
             }
         }
         let expected = reference(x)
+        // d = 6: float32 whitening (from a float64 Cholesky) and sums of 6: a few 2^-24 times the whitening's
+        // condition (~10 here): ~1e-6 (measured 2.2e-7). The float64 references are exact to ~1e-10.
         for (a, b) in zip(values, expected) { #expect(abs(Double(a) - b) <= 1e-5 * b, "ours \(a), reference \(b)") }
         let grad = g!.scalars.map { Double($0) }
         let largest = grad.map(abs).max()!
         let f = { (v: [Double]) in reference(v).reduce(0, +) }
         for index in 0..<x.count {
             let fd = ReferenceLosses.centralDifference(f, at: x, index: index)
+            // The float32 gradient 2 W^T W (v - mu) slope: ~1e-6 relative as above (measured 1.1e-7); 1e-4.
             #expect(abs(fd - grad[index]) <= 1e-4 * largest, "at \(index): fd \(fd), analytic \(grad[index])")
         }
     }
@@ -170,6 +181,7 @@ import TestSupport
             covariance: Tensor(shape: [d, d], values: covariance.map { Float($0) * c * c }))
         let ws = LossFixtures.noise(seed: 8, shape: [4, d])
         let scaled = Tensor(shape: ws.shape, values: ws.scalars.map { $0 * c })
+        // Exact in reals; float32 rounding of the scaled inputs and the two whitenings: ~1e-6 (measured 1.1e-7).
         for (x, y) in zip(a.evaluate(ws), b.evaluate(scaled)) { #expect(abs(x - y) <= 1e-5 * x) }
     }
 
@@ -183,11 +195,15 @@ import TestSupport
         let ws = mapping(z)  // [500, num_ws, w_dim], W+ with equal rows
         let values = prior.evaluate(ws)
         let average = values.reduce(0, +) / Float(values.count)
+        // E d^2 = w_dim for any distribution whose covariance the fit matches; from 4,000 samples the fit
+        // biases it by ~(w_dim + 1) / 4000 = 1.6%, and 500 fresh samples scatter it by sqrt(2 / 500 / 64)
+        // ~ 0.8% (chi-square): 10% is ~10 sigma (measured +2.0%); a lost sqrt(2) gain would be +-50%.
         #expect(abs(average / Float(mapping.wDim) - 1) < 0.1, "mean d^2 \(average) for w_dim \(mapping.wDim)")
         // The w whose Gaussianized v is the fitted mean scores 0; a latent 3 w_std away scores far above typical.
+        // 0 in exact arithmetic; float32 (v / 5 * 5 round trips) leaves ~1e-12 (measured 5e-13), and a typical d^2 is 64.
         #expect(prior.evaluate(prior.mode.reshaped([1, mapping.wDim]))[0] < 1e-3)
         let roundTrip = zip(prior.mode.scalars.map(GaussianizedWPrior.gaussianize), stats.gaussianizedMean.scalars)
-        #expect(roundTrip.allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })
+        #expect(roundTrip.allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) })  // v / 5 * 5: <= 2 roundings, 1.2e-7
         let far = prior.evaluate(Tensor(shape: [1, mapping.wDim], values: stats.wAvg.scalars.map { $0 + 3 * stats.wStd }))[0]
         #expect(far > 10 * average, "far \(far), typical \(average)")
     }

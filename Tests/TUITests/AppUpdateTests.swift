@@ -147,6 +147,8 @@ struct AppUpdateTests {
         // Playing advances t with time and loops over [0, 1].
         (s, _) = press([.character("p")], from: s)
         var ticked = AppUpdate.apply(.tick(0.5), to: s)
+        // t is a Double moved by a few additions and a wrap of values <= 2: off by ~1e-16, while a
+        // wrong rate or wrap is off by >= 0.05; 1e-9 sits safely between.
         #expect(abs(ticked.state.interpolation.t - 0.5) < 1e-9)
         ticked = AppUpdate.apply(.tick(0.2), to: ticked.state)
         #expect(abs(ticked.state.interpolation.t - 0.6) < 1e-9)

@@ -5,14 +5,18 @@ import TestSupport
 
 /// `linstory convert` and the other commands on .pkl and .pt files, through the binary.
 @Suite("linstory convert and the three checkpoint formats")
-struct ConvertCommandTests {
+final class ConvertCommandTests {
+    /// This test's scratch folder, removed when the test ends.
+    let scratch: TemporaryFolder
+    init() throws { scratch = try TemporaryFolder("linstory-cli") }
+
     static func run(_ arguments: [String]) throws -> CommandLineTests.Result { try CommandLineTests.run(arguments) }
 
     /// convert, then info and generate on the result: the same report (bar file and format) and the
     /// same images as from the original file.
     @Test(arguments: ["snapshot16.pkl", "rosinality16.pt", "rosinality16-legacy.pt"])
     func convertRoundTrips(file: String) throws {
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         let input = Fixtures.path("checkpoints/\(file)")
         let output = dir + "/converted.safetensors"
         let convert = try Self.run(["convert", input, output])
@@ -49,7 +53,7 @@ struct ConvertCommandTests {
     }
 
     @Test func hostileFileGetsOneLine() throws {
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         var w = PickleWriter(protocol: 4)
         w.global("os", "system")
         w.string("echo pwned")
@@ -69,7 +73,7 @@ struct ConvertCommandTests {
     }
 
     @Test func convertRefusesSafetensorsInput() throws {
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         let r = try Self.run(["convert", Fixtures.path("checkpoints/official16.safetensors"), dir + "/x.safetensors"])
         #expect(r.status != 0)
         #expect(r.stderr.contains("is neither an NVIDIA pickle nor a torch.save file"))

@@ -5,14 +5,18 @@ import TestSupport
 
 /// `linstory detect` as a user runs it.
 @Suite("linstory detect")
-struct DetectCommandTests {
+final class DetectCommandTests {
+    /// This test's scratch folder, removed when the test ends.
+    let scratch: TemporaryFolder
+    init() throws { scratch = try TemporaryFolder("linstory-cli") }
+
     static func run(_ arguments: [String]) throws -> CommandLineTests.Result { try CommandLineTests.run(["detect"] + arguments) }
 
     @Test func jsonOnTheSampleClipMatchesTheTruth() throws {
         let r = try Self.run([Clips.bbbCuts, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty, "no progress bar when stderr is not a terminal: \(r.stderr)")
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         try r.stdout.write(toFile: dir + "/cuts.json", atomically: true, encoding: .utf8)
         let list = try CutList.read(path: dir + "/cuts.json")
         #expect(list.frames == 202 && list.fps == 25)
@@ -35,7 +39,7 @@ struct DetectCommandTests {
         // Two stills from the sample clip with a 12-frame dissolve between them, at 12 fps.
         let frames = try Clips.frames(Clips.bbbCuts, scaling: .size(width: 160, height: 90))
         let a = Array(repeating: frames[10], count: 30), b = Array(repeating: frames[190], count: 42)
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         let writer = try PNGFolderWriter(folder: dir + "/frames")
         for f in a + SyntheticClip.dissolve(a, b, count: 12) + b[12...] { try writer.write(f) }
         let r = try Self.run([dir + "/frames", "--format", "json", "--fps", "12", "-o", dir + "/cuts.json"])
@@ -51,7 +55,7 @@ struct DetectCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains(#"{"frame": 154, "time": 6.16, "kind": "cut", "score": 0, "span": [154, 154]}"#), "\(r.stdout)")
         // A list that does not fit the video is refused.
-        let dir = try CommandLineTests.temporaryFolder()
+        let dir = scratch.path
         try #"{"cuts": [{"frame": 500}]}"#.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
         let bad = try Self.run([Clips.bbbCuts, "--cuts", dir + "/bad.json"])
         #expect(bad.status != 0)

@@ -3,7 +3,9 @@ import Engine
 /// Finding and cutting out regions of screenshots.
 extension RGBImage {
     /// The smallest rectangle holding every pixel within `tolerance` of `color` in each channel,
-    /// as (x, y, width, height); nil when there is none.
+    /// as (x, y, width, height); nil when there is none. The default 8 levels only absorbs the capture
+    /// path's colour conversion: the colours looked for are pure primaries / magenta, >= 255 apart in
+    /// some channel, so anything below 127 could not confuse them.
     func boundingBox(of color: (UInt8, UInt8, UInt8), tolerance: Int = 8) -> (x: Int, y: Int, width: Int, height: Int)? {
         var x0 = Int.max, y0 = Int.max, x1 = -1, y1 = -1
         for y in 0..<height {

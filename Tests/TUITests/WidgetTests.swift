@@ -27,6 +27,8 @@ struct WidgetTests {
         #expect(below.rowText(0) == "t  O............|------------|...  t = -1.00 (extrapolating)")
         // A click maps back to a value on the shown track.
         let track = slider.trackRect(in: Rect(x: 0, y: 0, width: 60, height: 2))
+        // lower + (upper - lower) * column / (width - 1) in Double at the last column: ~1e-16 off;
+        // one column off would be ~0.04. 1e-9 only absorbs the rounding.
         #expect(abs(slider.value(atColumn: track.width - 1, trackWidth: track.width) - 1.8) < 1e-9)
     }
 

@@ -21,11 +21,38 @@ public struct FileIdentity: Sendable, Codable, Equatable {
             mix((try? handle.read(upToCount: 1 << 20)) ?? Data())
         }
         withUnsafeBytes(of: UInt64(size).littleEndian) { mix(Data($0)) }
-        self.path = (path as NSString).standardizingPath
+        self.path = Self.absolute(path)
         bytes = size
         hash = String(format: "%016llx", h)
     }
 
+    /// `path` made absolute against the current folder and standardised: a session records where its
+    /// files are, so that it can be opened from any folder (a cluster task starts in another one).
+    public static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (full as NSString).standardizingPath
+    }
+
     /// Same content (the path may differ: files move).
     public func sameContent(as other: FileIdentity) -> Bool { bytes == other.bytes && hash == other.hash }
+
+    /// The file to use for this identity (`what`, e.g. "model", recorded in `record`): `override` when
+    /// the user gave one, which must hold the same content; else the recorded path, which must still
+    /// be there with the same content. Each refusal is one line that ends with `hint`, how to point
+    /// at the file (e.g. "give it with --model FILE").
+    public func locate(override: String?, what: String, record: String, hint: String) throws -> String {
+        if let override {
+            guard try FileIdentity(path: override).sameContent(as: self) else {
+                throw LinstoryError(file: override, "is not the \(what) this session was made with (\(path), \(bytes) bytes, hash \(hash))")
+            }
+            return override
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LinstoryError(file: record, "the \(what) this session was made with is no longer at \(path) (moved?): \(hint)")
+        }
+        guard try FileIdentity(path: path).sameContent(as: self) else {
+            throw LinstoryError(file: record, "the \(what) at \(path) has changed since this session was made: \(hint)")
+        }
+        return path
+    }
 }

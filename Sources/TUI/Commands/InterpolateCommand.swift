@@ -32,11 +32,8 @@ struct InterpolateCommand: ParsableCommand {
     func run() throws {
         let s = try InversionSession.read(folder: session)
         let m = s.manifest
-        let modelPath = model ?? m.model.path
+        let modelPath = try m.model.locate(override: model, what: "model", record: s.manifestPath, hint: "give it with --model FILE")
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
-        guard try FileIdentity(path: modelPath).sameContent(as: m.model) else {
-            throw LinstoryError(file: modelPath, "is not the model this session was made with (\(m.model.path))")
-        }
         let g = checkpoint.generator
         let available = m.methods.filter(\.value.complete).keys.sorted()
         let key = method?.rawValue ?? (available.contains("scene") ? "scene" : available.first ?? "")

@@ -41,8 +41,10 @@ struct OpenCommand: ParsableCommand {
             // A session folder: its video and model, unless overridden.
             let existing = try InversionSession.read(folder: videoPath)
             sessionFolder = videoPath
-            videoPath = existing.manifest.video.path
-            if model == nil { modelPath = existing.manifest.model.path }
+            videoPath = try existing.manifest.video.locate(
+                override: nil, what: "video", record: existing.manifestPath, hint: "open it as linstory open VIDEO --session \(videoPath)")
+            modelPath = try existing.manifest.model.locate(
+                override: model, what: "model", record: existing.manifestPath, hint: "give it with --model FILE")
         }
         guard FileManager.default.fileExists(atPath: videoPath) else { throw LinstoryError(file: videoPath, "no such video or folder") }
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
