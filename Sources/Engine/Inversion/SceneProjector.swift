@@ -249,8 +249,11 @@ final class SegmentFitter {
             for (k, f) in chosen.enumerated() { history[f].append(r.losses[k]) }
             if let observer {
                 let preview = settings.previewInterval > 0 && (s + 1) % settings.previewInterval == 0 ? r.image.slice(0..<chosen.count) : nil
+                let losses = Array(r.losses.prefix(chosen.count))
                 let progress = InversionProgress(
-                    frames: chosen.map { indices[$0] }, step: s + 1, steps: steps, losses: Array(r.losses.prefix(chosen.count)), preview: preview)
+                    frames: chosen.map { indices[$0] }, step: s + 1, steps: steps, losses: losses, preview: preview,
+                    curve: indices[seg.range.lowerBound]...indices[seg.range.upperBound - 1],
+                    curveLoss: losses.reduce(0, +) / Float(max(1, losses.count)))
                 if !observer(progress) { throw InversionCancelled() }
             }
         }

@@ -18,8 +18,11 @@ public final class InversionJob: @unchecked Sendable {
         public var frames: [Int] = []
         public var step = 0
         public var steps = 0
-        /// The loss of `frames[0]` at every step of the current unit of work.
+        /// One loss per step of the current curve (`curve`): the scene's mean loss for the scene
+        /// method, the first frame's loss for the per-frame methods.
         public var stepLosses: [Float] = []
+        /// The frames `stepLosses` follows (clip numbering): a scene, or the frames being optimised.
+        public var curve: ClosedRange<Int>?
         /// The latest reconstruction of `previewFrame`, [C, R, R].
         public var preview: Tensor?
         public var previewFrame: Int?
@@ -165,11 +168,14 @@ public final class InversionJob: @unchecked Sendable {
     private func report(_ p: InversionProgress) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        if p.frames != current.frames || p.step <= current.step { current.stepLosses = [] }
+        // A new curve starts with another scene or frame, or when the same one starts a new pass
+        // (a refit after a split counts its steps from 1 again).
+        if p.curve != current.curve || p.step <= current.step { current.stepLosses = [] }
+        current.curve = p.curve
         current.frames = p.frames
         current.step = p.step
         current.steps = p.steps
-        current.stepLosses.append(p.losses.first ?? .nan)
+        current.stepLosses.append(p.curveLoss)
         if let preview = p.preview {
             current.preview = preview.slice(0..<1).reshaped(Array(preview.shape.dropFirst()))
             current.previewFrame = p.frames.first

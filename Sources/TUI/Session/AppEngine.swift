@@ -133,8 +133,10 @@ final class AppEngine {
             }
         }
         state.lossHistory = snap.stepLosses.map(Double.init)
-        if let f = snap.frames.first {
-            state.lossHistoryLabel = method == .scene ? "scene \(state.sceneIndex(containing: f) + 1) (frame \(f))" : "frame \(f)"
+        if let curve = snap.curve {
+            state.lossHistoryLabel = method == .scene
+                ? "scene \(state.sceneIndex(containing: curve.lowerBound) + 1) (frames \(curve.lowerBound)-\(curve.upperBound))"
+                : "frame \(snap.frames.first ?? curve.lowerBound)"
         }
         if let preview = snap.preview, let f = snap.previewFrame, f == state.cursor, let target = targetImage(f) {
             let recon = RGBImage(tensor: preview)

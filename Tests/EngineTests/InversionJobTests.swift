@@ -1,0 +1,58 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+/// `InversionJob` as the UI drives it: a real inversion on its own thread, read through snapshots.
+@Suite("InversionJob: the per-step loss curve")
+struct InversionJobTests {
+    /// Polls the job until `condition` holds (or it ends); the deadline only stops a broken job from
+    /// hanging the suite, it is not what the test waits for.
+    static func waitFor(_ job: InversionJob, _ condition: (InversionJob.Snapshot) -> Bool) -> InversionJob.Snapshot {
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let s = job.snapshot
+            if condition(s) || job.isDone { return s }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return job.snapshot
+    }
+
+    /// The scene method renders 2 of the scene's 4 frames at each step, a different pair each time;
+    /// the curve must still follow the scene over every step (it once restarted whenever the pair
+    /// changed, so the pane showed one dot). A per-frame method's curve follows its first frame.
+    @Test(arguments: [InversionMethod.scene, .naive])
+    func theCurveHoldsEveryStepOfTheCurrentScene(method: InversionMethod) throws {
+        let bench = try SessionInversionTests.Bench()
+        _ = try bench.open()
+        var settings = InversionSettings()
+        settings.batch = 2
+        settings.seed = 3
+        let inversion = SessionInversion(method: method, budget: 400, settings: settings, lossName: "default")
+        let job = try InversionJob.session(
+            inversion, folder: bench.folder, generator: bench.generator, statistics: bench.statistics, targets: bench.targets,
+            scenes: SceneList(cuts: [], frames: SessionInversionTests.Bench.frames), heldOut: false)
+        job.start()
+        defer {
+            job.cancel()
+            job.wait()
+        }
+        _ = Self.waitFor(job) { $0.step >= 12 }
+        job.pause()
+        let paused = Self.waitFor(job) { $0.phase == .paused }
+        #expect(paused.phase == .paused, "the job ended before it could be paused: \(paused.phase) \(paused.error ?? "")")
+        // Paused inside the observer: the snapshot holds still, one point per step of this pass.
+        #expect(paused.step >= 12)
+        #expect(paused.stepLosses.count == paused.step, "\(paused.stepLosses.count) points after \(paused.step) steps")
+        #expect(paused.stepLosses.allSatisfy { $0.isFinite && $0 > 0 })
+        switch method {
+        case .scene:
+            #expect(paused.curve == 0...3, "the scene's frames: \(String(describing: paused.curve))")
+            #expect(paused.frames.count == 2)
+        default:
+            #expect(paused.curve == 0...1, "the batch's frames: \(String(describing: paused.curve))")
+        }
+        // The curve goes down as the fit proceeds (the first steps start from w_avg).
+        #expect(paused.stepLosses.last! < paused.stepLosses.first!, "\(paused.stepLosses)")
+    }
+}
