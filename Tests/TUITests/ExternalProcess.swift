@@ -36,6 +36,19 @@ enum ExternalProcess {
         return result
     }
 
+    /// Under CI (CI=true) a test that needs a tool runs whether or not the tool is there, so that a
+    /// missing tool fails it (the harness says which is missing) instead of skipping it silently.
+    static var requiredByCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// Whether a test that needs `available` runs: when it is, and always under CI.
+    static func runs(needing available: Bool) -> Bool { available || requiredByCI }
+
+    /// Throws a failure naming `what` unless `available`: the first line of a test that runs under CI
+    /// without its tools.
+    static func require(_ available: Bool, _ what: String) throws {
+        if !available { throw Failure(description: "\(what) is missing (make test installs the test tools with scripts/setup.sh)") }
+    }
+
     /// True when every tool is on PATH.
     static func available(_ tools: [String]) -> Bool {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"

@@ -7,23 +7,30 @@ import TestSupport
 /// runs in the background (a tiny budget so it finishes), keys move, cut, re-run, scrub and quit,
 /// and the session folder holds what the screen said. In xterm (VT340) under Xvfb: the sixel
 /// preview on screen is, pixel for pixel, the image the app rendered (LINSTORY_FRAME_DUMP).
-@Suite("linstory open end to end", .serialized, .enabled(if: UIDemo.registered))
+@Suite("linstory open end to end", .serialized, .enabled(if: ExternalProcess.runs(needing: UIDemo.registered)))
 struct OpenEndToEndTests {
-    @Test(.enabled(if: TmuxSession.available))
+    @Test(.enabled(if: ExternalProcess.runs(needing: TmuxSession.available)))
     func detectCutRerunScrubAndQuitOnTheBundledClip() throws {
+        try ExternalProcess.require(UIDemo.registered, "the release binary with ui-demo (\(UIDemo.binary))")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-open-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let session = root.appendingPathComponent("session").path
         let latency = root.appendingPathComponent("latency.txt").path
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        // The app's frame dump: notes.log gets every status line the app shows, in order, so a
+        // message on screen for less than a poll is still seen.
+        let dump = root.appendingPathComponent("dump").path
+        try FileManager.default.createDirectory(atPath: dump, withIntermediateDirectories: true)
+        let notes = dump + "/notes.log"
         let tmux = try TmuxSession(
             command: "\(UIDemo.binary) open \(Clips.bbbCuts) --session \(session) --budget 2 --images blocks", width: 120, height: 40,
-            environment: ["XDG_CACHE_HOME": root.path + "/cache", "LINSTORY_KEY_LATENCY": latency])
+            environment: ["XDG_CACHE_HOME": root.path + "/cache", "LINSTORY_KEY_LATENCY": latency, "LINSTORY_FRAME_DUMP": dump])
         defer { tmux.kill() }
+        // Long waits end on the app's notes; the guard only catches a hang.
+        func waitForNote(_ text: String) throws { try tmux.waitForLine(text, in: notes, timeout: .seconds(600)) }
 
         // Detection's cuts appear in the timeline title (8 scenes in the bundled clip).
-        try tmux.waitFor("frame 0 of 202 · scene 1 of 8", timeout: .seconds(60))
-        try tmux.waitFor("inverting scene", timeout: .seconds(60))
+        try tmux.waitFor("frame 0 of 202 · scene 1 of 8", timeout: .seconds(300))
+        try waitForNote("inverting scene")
         // Keys while the engine inverts: each answers on screen (latency is logged by the app).
         for k in 0..<12 {
             try tmux.send(k % 2 == 0 ? "l" : "h")
@@ -31,18 +38,18 @@ struct OpenEndToEndTests {
         }
         // Space pauses the engine at its next step and resumes it.
         try tmux.send("Space")
-        try tmux.waitUntil(timeout: .seconds(20), "the header to say paused") {
+        try tmux.waitUntil("the header to say paused") {
             $0.split(separator: "\n").first?.hasSuffix("paused") ?? false
         }
         try tmux.send("Space")
-        try tmux.waitFor("engine resumed")
-        try tmux.waitFor("idle: scene done", timeout: .seconds(240))
+        try waitForNote("engine resumed")
+        try waitForNote("idle: scene done")
         var screen = try tmux.capture()
         #expect(!screen.contains("no frame finished yet"))
 
         // e exports latents, the side-by-side video and the cuts into the session.
         try tmux.send("e")
-        try tmux.waitFor("exported cuts.json, cuts.csv, scene.npz, scene.mp4", timeout: .seconds(60))
+        try waitForNote("exported cuts.json, cuts.csv, scene.npz, scene.mp4")
         let exported = try NpzArchive.read(path: session + "/export/scene.npz")
         #expect(exported["w"]?.shape.first == 202 && exported["w"]?.rank == 3)
         #expect(FileManager.default.fileExists(atPath: session + "/export/cuts.csv"))
@@ -52,7 +59,7 @@ struct OpenEndToEndTests {
         try tmux.send("l", "l", "l")
         try tmux.waitFor("frame 27 of 202")
         try tmux.send("c")
-        try tmux.waitFor("cut added at frame 27")
+        try waitForNote("cut added at frame 27")
         try tmux.waitFor("scene 3 of 9")
         func modified(_ frame: Int) throws -> Date {
             let path = String(format: "%@/frames/scene/%06d.safetensors", session, frame)
@@ -61,8 +68,11 @@ struct OpenEndToEndTests {
         let before = try [0, 23, 24, 30, 43, 44, 100].map(modified)
         Thread.sleep(forTimeInterval: 1.1)   // file times have at least 1 s resolution on some filesystems
         try tmux.send("r")
-        try tmux.waitFor("re-running 2 scenes")   // the cut split scene 2 in two
-        try tmux.waitFor("idle: scene done", timeout: .seconds(120))
+        try waitForNote("re-running 2 scenes")   // the cut split scene 2 in two
+        // The second "idle: scene done" in the notes: the re-run's end.
+        try tmux.waitUntil(timeout: .seconds(600), "the re-run to finish") { _ in
+            ((try? String(contentsOfFile: notes, encoding: .utf8)) ?? "").components(separatedBy: "idle: scene done").count - 1 >= 2
+        }
 
         // Only the scenes the new cut touched (24..<27 and 27..<44) were inverted again.
         let after = try [0, 23, 24, 30, 43, 44, 100].map(modified)
@@ -77,9 +87,9 @@ struct OpenEndToEndTests {
         // m moves to the next method, which starts inverting at once.
         try tmux.send("Escape", "m")
         try tmux.waitFor("method: naive")
-        try tmux.waitFor("(naive)", timeout: .seconds(30))
+        try waitForNote("(naive)")
         try tmux.send("q")
-        #expect(try tmux.waitForExit(timeout: .seconds(20)) == 0)
+        #expect(try tmux.waitForExit() == 0)
 
         // The edit is in the session, and the re-run covered the whole clip again.
         let cuts = try CutList.read(path: session + "/cuts.json")
@@ -101,8 +111,9 @@ struct OpenEndToEndTests {
         }
     }
 
-    @Test(.enabled(if: XtermScreenshot.available))
+    @Test(.enabled(if: ExternalProcess.runs(needing: XtermScreenshot.available)))
     func sixelPreviewInXtermMatchesTheImageTheAppRendered() throws {
+        try ExternalProcess.require(UIDemo.registered, "the release binary with ui-demo (\(UIDemo.binary))")
         let dump = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-dump-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dump, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dump) }
@@ -113,7 +124,7 @@ struct OpenEndToEndTests {
             environment: ["LINSTORY_FRAME_DUMP": dump.path, "XDG_CACHE_HOME": dump.appendingPathComponent("cache").path])
         defer { xterm.stop() }
         let indexPath = dump.appendingPathComponent("images.txt").path
-        let index = try #require(ExternalProcess.poll(timeout: .seconds(15)) { () -> String? in
+        let index = try #require(ExternalProcess.poll(timeout: TmuxSession.hangGuard) { () -> String? in
             guard let text = try? String(contentsOfFile: indexPath, encoding: .utf8), text.split(separator: "\n").count >= 2 else { return nil }
             return text
         })
@@ -148,6 +159,6 @@ struct OpenEndToEndTests {
         try xterm.key("Escape")
         _ = try xterm.waitForScreenshot { best($0) < 4 }
         try xterm.key("q")
-        #expect(ExternalProcess.poll(timeout: .seconds(10)) { xterm.isRunning ? nil : true } == true)
+        #expect(ExternalProcess.poll(timeout: TmuxSession.hangGuard) { xterm.isRunning ? nil : true } == true)
     }
 }

@@ -8,7 +8,7 @@ import TUI
 /// encoder's check in a real terminal: our encoding, shown by xterm, screenshotted.
 @Suite("Terminal test harness: tmux and xterm under Xvfb", .serialized)
 struct TerminalHelperTests {
-    @Test(.enabled(if: TmuxSession.available), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: ExternalProcess.runs(needing: TmuxSession.available)), .timeLimit(.minutes(1)))
     func tmuxRunsACommandAndReadsItsScreen() throws {
         let tmux = try TmuxSession(command: "sh -c 'printf \"ready %s\\n\" \"$LANG\"; read line; echo \"got $line\"; exit 3'", width: 40, height: 5)
         defer { tmux.kill() }
@@ -20,7 +20,7 @@ struct TerminalHelperTests {
         #expect(try tmux.waitForExit() == 3)
     }
 
-    @Test(.enabled(if: XtermScreenshot.available), .timeLimit(.minutes(1)))
+    @Test(.enabled(if: ExternalProcess.runs(needing: XtermScreenshot.available)), .timeLimit(.minutes(1)))
     func xtermShowsOurSixelAndOnlyInVT340Mode() throws {
         // Four 48x48 quadrants; xterm's background is white, so none of them is white.
         var pixels: [UInt8] = []

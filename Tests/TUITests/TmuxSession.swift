@@ -21,6 +21,7 @@ final class TmuxSession {
     /// Starts `command` (a shell command line) with TERM=tmux-256color and a UTF-8 locale, plus
     /// `environment`. The pane stays after the command exits, so its last screen can still be read.
     init(command: String, width: Int = 100, height: Int = 30, environment: [String: String] = [:]) throws {
+        try ExternalProcess.require(Self.available, "tmux")
         socket = "linstory-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let env = ["TERM": "tmux-256color", "LANG": "C.UTF-8"].merging(environment) { $1 }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
@@ -53,22 +54,44 @@ final class TmuxSession {
 
     /// Polls the screen until it contains `text`; returns that screen, or throws with the last one.
     @discardableResult
-    func waitFor(_ text: String, timeout: Duration = .seconds(10)) throws -> String {
+    func waitFor(_ text: String, timeout: Duration = TmuxSession.hangGuard) throws -> String {
         try waitUntil(timeout: timeout, "the screen to show \"\(text)\"") { $0.contains(text) }
     }
 
-    /// Polls the screen until `condition` holds.
+    /// How long a wait lasts before it calls the command hung. Waits end on the command's own
+    /// signals (the screen shows it, or the command exited); this is not a speed requirement, so it
+    /// is far longer than anything takes on a slow, busy machine.
+    static let hangGuard: Duration = .seconds(90)
+
+    /// Polls `condition` (given the screen) until it holds; fails at once if the command exits first.
     @discardableResult
-    func waitUntil(timeout: Duration = .seconds(10), _ what: String, _ condition: (String) -> Bool) throws -> String {
+    func waitUntil(timeout: Duration = TmuxSession.hangGuard, _ what: String, _ condition: (String) -> Bool) throws -> String {
         var last = ""
+        var exited: Int32?
         let screen = try ExternalProcess.poll(timeout: timeout) { () throws -> String? in
             last = try capture()
-            return condition(last) ? last : nil
+            if condition(last) { return last }
+            exited = try exitStatus()
+            guard exited != nil else { return nil }
+            // It may have shown what we wait for just before exiting: the pane stays, look again.
+            last = try capture()
+            return last
+        }
+        if let exited, let screen, !condition(screen) {
+            throw ExternalProcess.Failure(description: "the command exited (status \(exited)) while waiting for \(what); the screen was:\n\(screen)")
         }
         guard let screen else {
-            throw ExternalProcess.Failure(description: "timed out waiting for \(what); the screen was:\n\(last)")
+            throw ExternalProcess.Failure(description: "no sign of \(what) after \(timeout) (hung?); the screen was:\n\(last)")
         }
         return screen
+    }
+
+    /// Waits until `file` (an append-only log the command writes, e.g. a frame dump's notes.log)
+    /// has a line containing `text`; fails at once if the command exits first.
+    func waitForLine(_ text: String, in file: String, timeout: Duration = TmuxSession.hangGuard) throws {
+        try waitUntil(timeout: timeout, "a line \"\(text)\" in \(file)") { _ in
+            ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").contains { $0.contains(text) }
+        }
     }
 
     func resize(width: Int, height: Int) throws {
@@ -84,7 +107,7 @@ final class TmuxSession {
     }
 
     /// Waits for the command to exit and returns its status.
-    func waitForExit(timeout: Duration = .seconds(10)) throws -> Int32 {
+    func waitForExit(timeout: Duration = TmuxSession.hangGuard) throws -> Int32 {
         guard let status = try ExternalProcess.poll(timeout: timeout, { try exitStatus() }) else {
             throw ExternalProcess.Failure(description: "the command did not exit; the screen was:\n\(try capture())")
         }

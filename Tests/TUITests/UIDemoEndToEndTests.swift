@@ -8,10 +8,11 @@ import TestSupport
 /// OpenEndToEndTests). They need the `ui-demo`
 /// command registered in Linstory.swift's subcommands; until it is, they are skipped (the harness
 /// itself is tested in TerminalHelperTests).
-@Suite("ui-demo end to end: tmux and xterm", .serialized, .enabled(if: UIDemo.registered))
+@Suite("ui-demo end to end: tmux and xterm", .serialized, .enabled(if: ExternalProcess.runs(needing: UIDemo.registered)))
 struct UIDemoEndToEndTests {
-    @Test(.enabled(if: TmuxSession.available))
+    @Test(.enabled(if: ExternalProcess.runs(needing: TmuxSession.available)))
     func keysResizeAndQuitInTmux() throws {
+        try ExternalProcess.require(UIDemo.registered, "the release binary with ui-demo (\(UIDemo.binary))")
         let tmux = try TmuxSession(command: UIDemo.binary + " ui-demo", width: 100, height: 30)
         defer { tmux.kill() }
         try tmux.waitFor("timeline · frame 42 of 240")
@@ -36,8 +37,9 @@ struct UIDemoEndToEndTests {
         #expect(try tmux.waitForExit() == 0)
     }
 
-    @Test(.enabled(if: TmuxSession.available))
+    @Test(.enabled(if: ExternalProcess.runs(needing: TmuxSession.available)))
     func ctrlCLeavesTheTerminalClean() throws {
+        try ExternalProcess.require(UIDemo.registered, "the release binary with ui-demo (\(UIDemo.binary))")
         // stty runs after the UI exits, in the same terminal: cooked mode and echo must be back.
         let tmux = try TmuxSession(command: "\(UIDemo.binary) ui-demo; echo status=$?; stty -a | tr \" \" \"\\n\" | grep -x -e icanon -e echo -e -icanon -e -echo | tr \"\\n\" \" \"; echo; sleep 30",
                                    width: 100, height: 30)

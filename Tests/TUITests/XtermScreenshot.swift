@@ -24,6 +24,7 @@ final class XtermScreenshot {
     /// the negative control.
     init(command: [String], columns: Int = 100, rows: Int = 40, fontSize: Int = 10, vt340: Bool = true,
          environment: [String: String] = [:]) throws {
+        try ExternalProcess.require(Self.available, "Xvfb, xterm, xdotool or ImageMagick's import")
         self.columns = columns
         self.rows = rows
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("linstory-xterm-\(UUID().uuidString)")
@@ -78,7 +79,8 @@ final class XtermScreenshot {
 
     /// Takes screenshots until one satisfies `condition`; throws after `timeout` with the last one
     /// saved for a look.
-    func waitForScreenshot(timeout: Duration = .seconds(15), _ condition: (RGBImage) -> Bool) throws -> RGBImage {
+    /// The default timeout is a hang guard (TmuxSession.hangGuard), not a speed requirement.
+    func waitForScreenshot(timeout: Duration = TmuxSession.hangGuard, _ condition: (RGBImage) -> Bool) throws -> RGBImage {
         var last: RGBImage?
         let shot = try ExternalProcess.poll(timeout: timeout, interval: .milliseconds(200)) { () throws -> RGBImage? in
             let image = try screenshot()

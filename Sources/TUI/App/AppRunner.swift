@@ -52,7 +52,7 @@ public final class AppRunner {
             if drawn != state, lastDraw.map({ now - $0 >= frameInterval }) ?? true {
                 let frame = view.render(state)
                 terminal.draw(frame.grid, overlays: sixel.overlays(for: frame.images))
-                frameDump?.write(frame, capabilities: view.capabilities)
+                frameDump?.write(frame, capabilities: view.capabilities, notes: [state.message ?? "", state.engine.text])
                 drawn = state
                 lastDraw = now
                 if let read = keyRead, let log = latencyLog {
