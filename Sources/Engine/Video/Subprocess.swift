@@ -37,14 +37,11 @@ final class Subprocess {
     private let input: Pipe?
     private let errorLog: FileHandle
     private var exit: Exit?
+    /// Signalled once, when the child has exited.
+    private let exited = DispatchSemaphore(value: 0)
 
     init(executable: String, arguments: [String], readOutput: Bool, writeInput: Bool) throws {
         tool = (executable as NSString).lastPathComponent
-        if writeInput {
-            // A write to a pipe whose reader has died raises SIGPIPE, which would kill us rather than
-            // the write failing with EPIPE. A command-line tool has no use for SIGPIPE.
-            signal(SIGPIPE, SIG_IGN)
-        }
         var template = Array((NSTemporaryDirectory() + "/linstory-stderr-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Failure.system("cannot create a temporary file: \(String(cString: strerror(errno)))") }
@@ -59,6 +56,8 @@ final class Subprocess {
         process.standardOutput = output ?? FileHandle.nullDevice
         process.standardInput = input ?? FileHandle.nullDevice
         process.standardError = errorLog
+        // `finish(timeout:)` waits on this instead of polling; set before the child starts.
+        process.terminationHandler = { [exited] _ in exited.signal() }
         do {
             try process.run()
         } catch {
@@ -96,7 +95,7 @@ final class Subprocess {
         var done = 0
         while done < bytes.count {
             try waitFor(fd: fd, events: Int16(POLLOUT), timeout: timeout)
-            let n = systemWrite(fd, base + done, bytes.count - done)
+            let n = Self.writeWithoutSIGPIPE(fd, base + done, bytes.count - done)
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
                 if errno == EPIPE { throw Failure.inputClosed }
@@ -118,11 +117,9 @@ final class Subprocess {
         if let exit { return exit }
         closeInput()
         if kill && process.isRunning { terminate() }
-        if let timeout {
+        if let timeout, exited.wait(timeout: .now() + timeout) == .timedOut {
             // A child that will not exit on its own is killed after `timeout` seconds.
-            let deadline = Date().addingTimeInterval(timeout)
-            while process.isRunning && Date() < deadline { usleep(2_000) }
-            if process.isRunning { terminate() }
+            terminate()
         }
         process.waitUntilExit()
         try? output?.fileHandleForReading.close()
@@ -131,6 +128,36 @@ final class Subprocess {
                           stderr: stderrTail())
         exit = result
         return result
+    }
+
+    /// write(2) to a pipe whose reader has gone raises SIGPIPE, which kills the process unless it is
+    /// ignored; a library must not change the process's dispositions for its host. SIGPIPE from a
+    /// write goes to the writing thread, so it is blocked on this thread for the write and, when the
+    /// write raised it, taken off the pending set before the mask is restored: the write just fails
+    /// with EPIPE, and nothing else in the process sees a signal. The reader can also go while a
+    /// long write waits for room: the kernel then raises SIGPIPE but returns the bytes it did write,
+    /// so the pending set, not the return value, says whether there is a signal to take.
+    static func writeWithoutSIGPIPE(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        var pending = sigset_t()
+        sigpending(&pending)
+        let alreadyPending = sigismember(&pending, SIGPIPE) == 1
+        let n = systemWrite(fd, bytes, count)
+        let error = errno
+        if !alreadyPending {
+            sigpending(&pending)
+            if sigismember(&pending, SIGPIPE) == 1 {
+                var now = timespec(tv_sec: 0, tv_nsec: 0)
+                _ = sigtimedwait(&pipeSignal, nil, &now)
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        errno = error
+        return n
     }
 
     private func terminate() {
