@@ -49,7 +49,7 @@ struct SpinningPoolTests {
                 while started.load(ordering: .sequentiallyConsistent) < parts && ContinuousClock.now < deadline { sched_yield() }
                 if started.load(ordering: .sequentiallyConsistent) == parts { allStarted.add(1, ordering: .relaxed) }
             }
-            if allStarted.load(ordering: .relaxed) == parts { together += 1 }
+            if allStarted.load(ordering: .relaxed) == parts { together += 1 } else { break }
         }
         #expect(together == 100, "only \(together) of 100 phases ran their \(parts) parts at once")
     }

@@ -166,6 +166,16 @@ final class CommandLineTests {
         #expect(other.status != 0 && other.stderr.contains("is not the model this session was made with"), "\(other.stderr)")
     }
 
+    /// A child that writes more to stderr than a pipe holds (64 KiB) while we wait on its stdout must
+    /// not hang the suite (`run` reads both through files).
+    @Test(.timeLimit(.minutes(1))) func aChildThatFillsStderrIsReadToTheEnd() throws {
+        // One argument may hold up to 128 KiB (MAX_ARG_STRLEN); the error repeats it.
+        let long = "/" + String(repeating: "x", count: 100_000)
+        let r = try Self.run(["info", long])
+        #expect(r.status != 0)
+        #expect(r.stderr.utf8.count > 100_000, "\(r.stderr.utf8.count) bytes of stderr")
+    }
+
     @Test func latentsOfTheWrongShapeAreRefused() throws {
         let dir = scratch.path
         try NpzArchive.write([("w", Tensor(zeros: [1, 7, 64]))], to: dir + "/w.npz")
