@@ -28,7 +28,7 @@ final class DetectCommandTests {
     @Test func tableAndCSV() throws {
         let table = try Self.run([Clips.bbbCuts])
         #expect(table.status == 0)
-        #expect(table.stdout.contains("  3      77  00:00:03.080  dissolve   105.5      72-81"), "\(table.stdout)")
+        #expect(table.stdout.contains("  3      77  00:00:03.080  dissolve   103.5      72-81"), "\(table.stdout)")
         #expect(table.stdout.hasSuffix("7 cuts in 202 frames at 25 fps: 8 scenes\n"))
         let csv = try Self.run([Clips.bbbShot, "--format", "csv"])
         #expect(csv.status == 0)
