@@ -1,6 +1,7 @@
 """Writes the fuzz targets' seed inputs (seeds/pickle, seeds/safetensors). Needs torch and numpy;
 the seeds are committed, so this only runs when they change. Each pickle seed starts with the mode
 byte PickleFuzz reads (0 plain pickle, 1 torch.save file, 2 zip data.pkl, 3 legacy object pickle).
+The seeds of the other targets (zip, npy, session, cutlist) come from make_seeds_io.py.
 """
 import argparse, collections, io, json, os, pickle, struct, sys, zipfile
 import numpy as np

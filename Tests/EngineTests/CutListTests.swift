@@ -95,6 +95,26 @@ struct CutListTests {
         #expect(SceneList(cuts: [], frames: 10).scenes.map(\.frames) == [0..<10])
     }
 
+    /// Found by Fuzz/CutListFuzz: `Timecode.string` trapped converting a time past Int.max
+    /// milliseconds, so a list that reads (any frame count, any positive rate, any "time") trapped when
+    /// written as CSV or printed; times past 1e12 s are clamped now.
+    @Test func absurdFrameCountsAndRatesStillWriteCSV() throws {
+        let scratch = try VideoScratch()
+        let path = scratch.file("huge.json")
+        for text in [#"{"frames": 300000000000000000, "fps": 25, "cuts": []}"#, #"{"frames": 10, "fps": 1e-300, "cuts": [{"frame": 5}]}"#] {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            let list = try CutList.read(path: path)
+            #expect(list.encoded(as: .csv).contains("277777777:46:40.000"))
+            #expect(try CutList.read(path: path).encoded(as: .json).contains("\"frames\""))
+        }
+        // The fuzzer's input (a field of 41 ones) minimised: 17 ones, 1.1e16 s, past Int.max ms. A cut's
+        // "time" in JSON is just as free, and `linstory detect` prints it as a timecode.
+        let field = String(decoding: [UInt8](repeating: 0x31, count: 17), as: UTF8.self)
+        #expect(Timecode.seconds(field).map { Timecode.string(seconds: $0) } == "277777777:46:40.000")
+        #expect(Timecode.string(seconds: .nan) == "00:00:00.000" && Timecode.string(seconds: -.infinity) == "00:00:00.000")
+        #expect(Timecode.string(seconds: .infinity) == "277777777:46:40.000")
+    }
+
     @Test func timecodesAndDurations() {
         #expect(Timecode.string(frame: 24, fps: 25) == "00:00:00.960")
         #expect(Timecode.string(frame: 108_000, fps: 30000.0 / 1001) == "01:00:03.600")

@@ -140,6 +140,15 @@ import Testing
         Self.expectFailure(naming: "big.npy", "too large") { _ = try NpyArray.decode(Self.npy(header: bytes), name: "big.npy") }
     }
 
+    /// Found by Fuzz/NpyFuzz: a zero dimension let a shape whose other dimensions overflow pass the
+    /// header checks, and `tensor()` then trapped multiplying them.
+    @Test func zeroDimensionDoesNotHideAnOverflowingShape() throws {
+        let bytes: [UInt8] = Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4, 0), }")
+        Self.expectFailure(naming: "zero.npy", "too large") { _ = try NpyArray.decode(bytes, name: "zero.npy") }
+        let empty = try NpyArray.decode(Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 0, 3), }"), name: "e.npy")
+        #expect(empty.shape == [2, 0, 3] && empty.count == 0)
+    }
+
     @Test(arguments: [
         ("[1, 2, 3]", "not the expected"),
         ("{'descr': '<f4', 'shape': (2,), }", "not the expected"),

@@ -294,3 +294,33 @@ struct InversionSessionTests {
         #expect(linstoryFailure { _ = try InversionSession.read(folder: bench.folder) }?.contains("session.json missing") == true)
     }
 }
+
+/// Damaged session files found by Fuzz/SessionFuzz: each must be a one-line `LinstoryError` naming the
+/// file, never a trap in the code that uses what was read.
+extension SessionInversionTests {
+    static let fuzzManifest = #"{"version": 2, "video": {"path": "/v.mp4", "bytes": 1, "hash": "a"}, "model": {"path": "/g.pkl", "bytes": 1, "hash": "b"}, "resolution": 8, "fit": "center-crop", "fps": 25, "videoFrames": 4, "first": FIRST, "count": COUNT, "methods": {}}"#
+
+    @Test("A session.json whose frame window is not a range of frames is refused when read", arguments: [
+        ("0", "-1"), ("9223372036854775807", "1"), ("-3", "2"),
+    ])
+    func badWindowRefused(first: String, count: String) throws {
+        let bytes = Array(Self.fuzzManifest.replacingOccurrences(of: "FIRST", with: first).replacingOccurrences(of: "COUNT", with: count).utf8)
+        let message = linstoryFailure { _ = try InversionSession.manifest(data: Data(bytes), path: "/s/session.json") }
+        #expect(message == "/s/session.json: not a readable session file (frame window first \(first), count \(count))")
+    }
+
+    @Test("Saved latents whose noise does not hold one map per frame of 'w' are refused")
+    func latentsNoiseCountRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-session-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let text = Self.fuzzManifest.replacingOccurrences(of: "FIRST", with: "0").replacingOccurrences(of: "COUNT", with: "4")
+        let session = try InversionSession.open(folder: folder, fresh: InversionSession.manifest(data: Data(text.utf8), path: "m"))
+        try FileManager.default.createDirectory(atPath: folder + "/latents", withIntermediateDirectories: true)
+        let path = folder + "/latents/naive.safetensors"
+        for noise in [Tensor(zeros: [2, 4, 4]), Tensor(zeros: [])] {
+            try SafeTensorsWriter.write([("w", Tensor(zeros: [4, 1, 3])), ("noise/n0", noise)], metadata: [:], to: path)
+            let message = linstoryFailure { _ = try session.readLatents(method: "naive", noiseNames: ["n0"]) }
+            #expect(message == "\(path): tensor 'noise/n0' has shape \(noise.shape), expected [4, R, R] like 'w'")
+        }
+    }
+}

@@ -75,15 +75,16 @@ public struct NpyArray: Sendable {
         guard !header.fortranOrder else {
             throw fail("Fortran-ordered arrays are not supported (save with np.ascontiguousarray first)")
         }
+        // The product of the non-zero dimensions must fit, even when a zero one makes the array
+        // empty: numpy refuses such shapes too, and `Tensor` multiplies every dimension.
         var count = 1
         var overflow = false
-        for d in header.shape {
+        for d in header.shape where d != 0 {
             let (p, o) = count.multipliedReportingOverflow(by: d)
             count = p
             overflow = overflow || o
         }
-        // A zero dimension makes the array empty whatever the other dimensions claim.
-        if header.shape.contains(0) { count = 0; overflow = false }
+        if header.shape.contains(0) { count = 0 }
         let (byteCount, o2) = count.multipliedReportingOverflow(by: type.byteCount)
         guard !overflow, !o2 else { throw fail("shape \(NpyHeader.tuple(header.shape)) is too large") }
         let dataOffset = headerStart + headerLength

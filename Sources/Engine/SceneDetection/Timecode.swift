@@ -8,8 +8,10 @@ public enum Timecode {
         string(seconds: Double(frame) / fps)
     }
 
+    /// Times outside 0...1e12 s (NaN included), which only an absurd frame count or rate gives, are
+    /// clamped to it rather than trap.
     public static func string(seconds: Double) -> String {
-        let millis = Int((max(seconds, 0) * 1000).rounded())
+        let millis = Int((min(max(seconds.isNaN ? 0 : seconds, 0), 1e12) * 1000).rounded())
         let h = millis / 3_600_000, m = millis / 60_000 % 60, s = millis / 1000 % 60, ms = millis % 1000
         return String(format: "%02d:%02d:%02d.%03d", h, m, s, ms)
     }

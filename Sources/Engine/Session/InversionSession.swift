@@ -115,12 +115,21 @@ public struct InversionSession: Sendable {
     public static func read(folder: String) throws -> InversionSession {
         let path = folder + "/session.json"
         guard let data = FileManager.default.contents(atPath: path) else { throw LinstoryError(file: path, "no session here (session.json missing)") }
+        return InversionSession(folder: folder, manifest: try manifest(data: data, path: path))
+    }
+
+    /// Decodes session.json's bytes; `path` names the file in errors.
+    public static func manifest(data: Data, path: String) throws -> Manifest {
         do {
             let m = try JSONDecoder().decode(Manifest.self, from: data)
             guard m.version == Self.version else {
                 throw LinstoryError(file: path, "session version \(m.version) is not \(Self.version), the one this linstory reads; use a new folder")
             }
-            return InversionSession(folder: folder, manifest: m)
+            // The window is used as first..<first + count: it must be a range of frames.
+            guard m.first >= 0, m.count >= 0, m.first <= Int.max - m.count else {
+                throw LinstoryError(file: path, "not a readable session file (frame window first \(m.first), count \(m.count))")
+            }
+            return m
         } catch let e as LinstoryError {
             throw e
         } catch {
@@ -163,6 +172,9 @@ public struct InversionSession: Sendable {
         let ws = try file.tensor("w")
         guard ws.rank == 3 else { throw LinstoryError(file: path, "tensor 'w' has shape \(ws.shape), expected [N, num_ws, w_dim]") }
         let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try noiseNames.map { try file.tensor("noise/" + $0) } : nil
+        for (name, n) in zip(noiseNames, noise ?? []) where n.rank == 0 || n.shape[0] != ws.shape[0] {
+            throw LinstoryError(file: path, "tensor 'noise/\(name)' has shape \(n.shape), expected [\(ws.shape[0]), R, R] like 'w'")
+        }
         return (0..<ws.shape[0]).map { i in
             FrameInversion(
                 ws: ws.slice(i..<(i + 1)).reshaped(Array(ws.shape.dropFirst())),
