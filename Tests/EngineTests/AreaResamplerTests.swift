@@ -24,6 +24,24 @@ struct AreaResamplerTests {
         #expect(worst <= 1, "\(w)x\(h) -> \(ow)x\(oh): off by \(worst)")
     }
 
+    /// The display's resize (`.nearest`): both axes growing take the byte-copying path, one growing
+    /// and one shrinking the general one; both must be the reference's pixels. A growing axis reads
+    /// one source pixel with weight 1, so the sums are exact and no rounding slack is needed there;
+    /// the shrinking axis gets the same 1-level bound as above.
+    @Test(arguments: [(16, 9, 64, 36), (5, 3, 17, 11), (64, 64, 200, 20), (30, 12, 7, 40)])
+    func nearestEnlargingMatchesTheReference(w: Int, h: Int, ow: Int, oh: Int) {
+        let image = Self.noise(w, h, seed: 3)
+        let fast = AreaResampler.resize(image, width: ow, height: oh, enlarging: .nearest)
+        let slow = AreaResampler.reference(image, width: ow, height: oh, enlarging: .nearest)
+        let worst = zip(fast.pixels, slow.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        #expect(worst <= (ow >= w && oh >= h ? 0 : 1), "\(w)x\(h) -> \(ow)x\(oh): off by \(worst)")
+        if ow >= w && oh >= h {
+            // Every output pixel is a source pixel: the 2x2 corner block of a 4x enlargement is one.
+            let up = AreaResampler.resize(image, width: w * 4, height: h * 4, enlarging: .nearest)
+            #expect(Array(up.pixels[0..<3]) == Array(image.pixels[0..<3]) && Array(up.pixels[9..<12]) == Array(image.pixels[0..<3]))
+        }
+    }
+
     @Test func integerFactorsAverageBlocks() {
         let image = Self.noise(8, 4)
         let half = AreaResampler.resize(image, width: 4, height: 2)

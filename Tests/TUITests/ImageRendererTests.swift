@@ -37,10 +37,10 @@ struct ImageRendererTests {
     @Test func resamplingAveragesAreasWhenShrinking() {
         // 4x1 -> 2x1 averages pairs; 3x1 -> 2x1 weighs the middle pixel half to each side.
         let four = RGBImage(width: 4, height: 1, pixels: [0, 0, 0, 100, 100, 100, 200, 200, 200, 255, 255, 255])
-        #expect(ImageResampler.resized(four, width: 2, height: 1).pixels == [50, 50, 50, 228, 228, 228])
+        #expect(AreaResampler.resize(four, width: 2, height: 1, enlarging: .nearest).pixels == [50, 50, 50, 228, 228, 228])
         let three = RGBImage(width: 3, height: 1, pixels: [0, 0, 0, 90, 90, 90, 180, 180, 180])
-        #expect(ImageResampler.resized(three, width: 2, height: 1).pixels == [30, 30, 30, 150, 150, 150])
-        let up = ImageResampler.resized(Self.twoByTwo, width: 4, height: 4)
+        #expect(AreaResampler.resize(three, width: 2, height: 1, enlarging: .nearest).pixels == [30, 30, 30, 150, 150, 150])
+        let up = AreaResampler.resize(Self.twoByTwo, width: 4, height: 4, enlarging: .nearest)
         #expect(Array(up.pixels[0..<12]) == [255, 0, 0, 255, 0, 0, 0, 255, 0, 0, 255, 0])
     }
 

@@ -4,15 +4,26 @@
 /// weighted by the fraction covered: no source pixel is skipped, so fine detail averages out instead
 /// of aliasing into moire. Growing, the same rule would repeat pixels into blocks, so each axis that
 /// grows uses linear interpolation between pixel centres instead (what OpenCV's INTER_AREA does).
+/// For display (`.nearest`) a growing axis repeats the nearest pixel instead, so a 64-pixel frame
+/// shown large stays crisp rather than turning to mush.
 /// The two axes are handled separately (the filter is separable); `reference` is the plain
 /// two-dimensional sum the fast path is tested against.
 public enum AreaResampler {
-    public static func resize(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+    /// What an axis that grows does: interpolate linearly between pixel centres (frames for the
+    /// engine), or repeat the nearest pixel (images for a person to look at).
+    public enum Enlarging: Sendable {
+        case linear, nearest
+    }
+
+    public static func resize(_ image: RGBImage, width: Int, height: Int, enlarging: Enlarging = .linear) -> RGBImage {
         precondition(width > 0 && height > 0, "cannot resize to \(width)x\(height)")
         if image.width == width && image.height == height { return image }
         precondition(image.width > 0 && image.height > 0, "cannot resize an empty image")
-        let columns = AxisWeights(from: image.width, to: width)
-        let rows = AxisWeights(from: image.height, to: height)
+        if enlarging == .nearest && width >= image.width && height >= image.height {
+            return nearestEnlarged(image, width: width, height: height)
+        }
+        let columns = AxisWeights(from: image.width, to: width, enlarging: enlarging)
+        let rows = AxisWeights(from: image.height, to: height, enlarging: enlarging)
         let sw = image.width
         // Horizontal pass into floats: [source rows, width, 3].
         var across = [Float](repeating: 0, count: image.height * width * 3)
@@ -54,9 +65,9 @@ public enum AreaResampler {
 
     /// The same result computed the slow, obvious way: every output pixel sums source pixels with the
     /// product of the two axes' weights. Kept as the algorithmic reference for tests.
-    public static func reference(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
-        let columns = AxisWeights(from: image.width, to: width)
-        let rows = AxisWeights(from: image.height, to: height)
+    public static func reference(_ image: RGBImage, width: Int, height: Int, enlarging: Enlarging = .linear) -> RGBImage {
+        let columns = AxisWeights(from: image.width, to: width, enlarging: enlarging)
+        let rows = AxisWeights(from: image.height, to: height, enlarging: enlarging)
         var out = [UInt8](repeating: 0, count: width * height * 3)
         for y in 0..<height {
             for x in 0..<width {
@@ -68,6 +79,26 @@ public enum AreaResampler {
                         }
                     }
                     out[(y * width + x) * 3 + c] = byte(Float(v))
+                }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
+    }
+
+    /// Nearest-neighbour enlargement of both axes, copying bytes: the UI's common case (a small frame
+    /// shown large, every frame drawn) skips the float passes. The same pixels as the general path.
+    static func nearestEnlarged(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        let xs = (0..<width).map { AxisWeights.nearest($0, from: image.width, to: width) * 3 }
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        image.pixels.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let row = AxisWeights.nearest(y, from: image.height, to: height) * image.width * 3
+                    var o = y * width * 3
+                    for sx in xs {
+                        dst[o] = src[row + sx]; dst[o + 1] = src[row + sx + 1]; dst[o + 2] = src[row + sx + 2]
+                        o += 3
+                    }
                 }
             }
         }
@@ -88,11 +119,17 @@ struct AxisWeights {
     private(set) var first: [Int] = []
     private(set) var weights: [Float] = []
 
-    init(from n: Int, to m: Int) {
+    /// The source pixel whose span holds output pixel `i`'s centre.
+    static func nearest(_ i: Int, from n: Int, to m: Int) -> Int { min(n - 1, (2 * i + 1) * n / (2 * m)) }
+
+    init(from n: Int, to m: Int, enlarging: AreaResampler.Enlarging = .linear) {
         let scale = Double(n) / Double(m)
         for i in 0..<m {
             start.append(weights.count)
-            if scale >= 1 {
+            if scale < 1 && enlarging == .nearest {
+                first.append(Self.nearest(i, from: n, to: m))
+                weights.append(1)
+            } else if scale >= 1 {
                 // Box: output pixel i covers source interval [i * scale, (i + 1) * scale).
                 let lo = Double(i) * scale, hi = Double(i + 1) * scale
                 var j = Int(lo.rounded(.down))

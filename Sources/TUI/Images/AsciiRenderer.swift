@@ -23,7 +23,7 @@ public struct AsciiRenderer: Sendable {
     public func render(_ image: RGBImage, into grid: inout CellGrid, rect: Rect) -> Rect {
         let cells = placement(imageWidth: image.width, imageHeight: image.height, in: rect)
         guard !cells.isEmpty, image.width > 0, image.height > 0 else { return .init(x: rect.x, y: rect.y, width: 0, height: 0) }
-        let scaled = ImageResampler.resized(image, width: cells.width, height: cells.height)
+        let scaled = AreaResampler.resize(image, width: cells.width, height: cells.height, enlarging: .nearest)
         for y in 0..<cells.height {
             for x in 0..<cells.width {
                 let i = (y * cells.width + x) * 3

@@ -23,7 +23,7 @@ public struct HalfBlockRenderer: Sendable {
     public func render(_ image: RGBImage, into grid: inout CellGrid, rect: Rect) -> Rect {
         let (cells, pixels) = placement(imageWidth: image.width, imageHeight: image.height, in: rect)
         guard !cells.isEmpty else { return cells }
-        let scaled = ImageResampler.resized(image, width: pixels.width, height: pixels.height)
+        let scaled = AreaResampler.resize(image, width: pixels.width, height: pixels.height, enlarging: .nearest)
         for row in 0..<cells.height {
             for x in 0..<cells.width {
                 let top = color(scaled, x, row * 2)

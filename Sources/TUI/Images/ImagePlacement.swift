@@ -22,6 +22,6 @@ public struct ImagePlacement: Equatable, Sendable {
         let cells = Size(width: (pixels.width + cellPixelSize.width - 1) / cellPixelSize.width,
                          height: (pixels.height + cellPixelSize.height - 1) / cellPixelSize.height)
         return ImagePlacement(rect: rect.centered(cells),
-                              image: ImageResampler.resized(image, width: pixels.width, height: pixels.height))
+                              image: AreaResampler.resize(image, width: pixels.width, height: pixels.height, enlarging: .nearest))
     }
 }
