@@ -92,6 +92,7 @@ final class CommandLineTests {
         let ours = try NpyArray.read(path: dir + "/raw.npy")
         let g = try Fixtures.generator("tiny32")
         var rng = NumpyRandomState(seed: 5)
+        // Written out here rather than with NumpyRandomState.latents(seeds:), which the command uses.
         let z = Tensor(shape: [1, g.config.zDim], values: rng.randn(g.config.zDim).map(Float.init))
         var rng3 = NumpyRandomState(seed: 3)
         let z3 = Tensor(shape: [1, g.config.zDim], values: rng3.randn(g.config.zDim).map(Float.init))

@@ -150,7 +150,7 @@ public struct RosinalityCheckpoint: Sendable {
         var done = 0
         while done < samples {
             let n = min(batch, samples - done)
-            let z = Tensor(shape: [n, zDim], values: rng.randn(n * zDim).map(Float.init))
+            let z = rng.latents(n, zDim: zDim)
             let ws = mapping(z)  // [n, num_ws, w_dim], every row the same w
             ws.withUnsafeBufferPointer { p in
                 for s in 0..<n { for j in 0..<wDim { sum[j] += Double(p[s * mapping.numWs * wDim + j]) } }

@@ -68,7 +68,7 @@ public struct WStatistics: Sendable {
         var start = 0
         while start < samples {
             let rows = min(batch, samples - start)
-            let z = Tensor(shape: [rows, zDim], values: random.randn(rows * zDim).map { Float($0) })
+            let z = random.latents(rows, zDim: zDim)
             let out = mapping(z)
             out.withUnsafeBufferPointer { src in
                 ws.withUnsafeMutableBufferPointer { dst in

@@ -97,3 +97,19 @@ public struct NumpyRandomState: Sendable {
         pos = 0
     }
 }
+
+extension NumpyRandomState {
+    /// The next `rows` latents [rows, z_dim] as float32: numpy's `randn(rows, z_dim)` from this state.
+    public mutating func latents(_ rows: Int, zDim: Int) -> Tensor {
+        Tensor(shape: [rows, zDim], values: randn(rows * zDim).map(Float.init))
+    }
+
+    /// One z per seed, as NVIDIA's generate.py makes it: `RandomState(seed).randn(1, z_dim)`,
+    /// stacked [seeds, z_dim].
+    public static func latents(seeds: [UInt32], zDim: Int) -> Tensor {
+        Tensor.concatenate(seeds.map { seed in
+            var rng = NumpyRandomState(seed: seed)
+            return rng.latents(1, zDim: zDim)
+        })
+    }
+}

@@ -34,13 +34,7 @@ struct GenerateCommand: ParsableCommand {
         let ws: Tensor
         var names: [String]
         if let seeds {
-            var z = Tensor(zeros: [seeds.seeds.count, c.zDim])
-            z.withUnsafeMutableBufferPointer { p in
-                for (i, seed) in seeds.seeds.enumerated() {
-                    var rng = NumpyRandomState(seed: seed)
-                    for (j, v) in rng.randn(c.zDim).enumerated() { p[i * c.zDim + j] = Float(v) }
-                }
-            }
+            let z = NumpyRandomState.latents(seeds: seeds.seeds, zDim: c.zDim)
             ws = g.mapping(z, truncationPsi: truncation)
             names = seeds.seeds.map { String(format: "seed%04d.png", $0) }
         } else {
