@@ -29,11 +29,7 @@ public struct SceneProjector: Sendable {
         public var noise: [Tensor]?  // per layer [1, R, R]
 
         /// The latent at t (0 = first frame, 1 = last; outside [0, 1] extrapolates).
-        public func latent(at t: Float) -> Tensor {
-            Tensor(shape: start.shape) { p in
-                start.withUnsafeBufferPointer { a in end.withUnsafeBufferPointer { b in for i in 0..<p.count { p[i] = a[i] + t * (b[i] - a[i]) } } }
-            }
-        }
+        public func latent(at t: Float) -> Tensor { LatentLine(start: start, end: end).latent(at: t) }
 
         func t(ofFrame i: Int) -> Float { range.count > 1 ? Float(i - range.lowerBound) / Float(range.count - 1) : 0 }
     }
@@ -193,16 +189,8 @@ final class SegmentFitter {
             }
             // Latents [B, rows, w_dim] along the line; padding rows repeat the last frame.
             let b = step.batch
-            let latents = Tensor(shape: [b, rows, wDim]) { p in
-                start.withUnsafeBufferPointer { a in
-                    end.withUnsafeBufferPointer { e in
-                        for k in 0..<b {
-                            let t = ts[min(k, ts.count - 1)]
-                            for i in 0..<(rows * wDim) { p[k * rows * wDim + i] = a[i] + t * (e[i] - a[i]) }
-                        }
-                    }
-                }
-            }
+            let latents = LatentLine(start: start, end: end).latents(at: (0..<b).map { ts[min($0, ts.count - 1)] })
+                .reshaped([b, rows, wDim])
             let target = Tensor.concatenate(chosen.map { targets.slice($0..<($0 + 1)) }).padded(toRows: b)
             let r = step.run(ws: LatentSpace.broadcast(latents, numWs: numWs), noise: seg.noise, targets: target)
             let g = LatentSpace.reduce(r.gradWs, rows: rows)

@@ -61,9 +61,7 @@ struct InterpolateCommand: ParsableCommand {
         var images: [RGBImage] = []
         for i in 0..<frames {
             let t = -extrapolate + (1 + 2 * extrapolate) * Float(i) / Float(frames - 1)
-            let w = Tensor(shape: [1] + wa.shape) { p in
-                wa.withUnsafeBufferPointer { x in wb.withUnsafeBufferPointer { y in for k in 0..<p.count { p[k] = x[k] + t * (y[k] - x[k]) } } }
-            }
+            let w = LatentLine(start: wa, end: wb).latent(at: t).reshaped([1] + wa.shape)
             let img = g.synthesis.forward(w, noise: noise.map { .explicit($0) } ?? .const, workspace: workspace)
             images.append(img.shape[1] == 3 ? RGBImage(tensor: img.reshaped([3, r, r])) : RGBImage(tensor: Tensor.concatenate([img, img, img].map { $0.reshaped([1, r, r]) })))
         }

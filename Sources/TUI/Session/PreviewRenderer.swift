@@ -83,11 +83,7 @@ final class PreviewRenderer: @unchecked Sendable {
             case .frame(let index, let id, let f):
                 result = .frame(index: index, id: id, image(generator.synthesis.render(f, workspace: workspace)))
             case .line(let a, let b, let startIndex, let endIndex, let t):
-                let w = Tensor(shape: a.ws.shape) { p in
-                    a.ws.withUnsafeBufferPointer { x in
-                        b.ws.withUnsafeBufferPointer { y in for i in 0..<p.count { p[i] = x[i] + Float(t) * (y[i] - x[i]) } }
-                    }
-                }
+                let w = LatentLine(start: a.ws, end: b.ws).latent(at: Float(t))
                 // The start frame's noise maps: within a scene (the scene method) they are shared anyway.
                 let line = FrameInversion(ws: w, noise: a.noise, lossHistory: [], finalLoss: .nan, evaluations: 0)
                 result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: image(generator.synthesis.render(line, workspace: workspace)))
