@@ -46,13 +46,14 @@ struct DetectCommand: ParsableCommand {
 
     func run() throws {
         let options = SceneDetector.Options(threshold: threshold, minSceneLength: minSceneLength?.value)
-        let source = try VideoInput.open(video, scaling: .width(options.analysisWidth), folderFPS: fps, forAnalysis: true)
-        defer { source.close() }
         let list: CutList
         if let cuts {
+            // A list the user gives is checked against the video's rate and length.
+            let source = try VideoInput.open(video, scaling: .width(options.analysisWidth), folderFPS: fps, forAnalysis: true)
+            defer { source.close() }
             list = try CutList.read(path: cuts, fps: source.info.fps, frames: try Self.countFrames(source))
         } else {
-            list = try Self.detect(source, options: options, progress: !quiet)
+            list = try Self.detect(video, options: options, folderFPS: fps, progress: !quiet)
         }
         let text = format == .table ? Self.table(list) : list.encoded(as: format == .json ? .json : .csv)
         if let output {
@@ -62,16 +63,14 @@ struct DetectCommand: ParsableCommand {
         }
     }
 
-    static func detect(_ source: any FrameSource, options: SceneDetector.Options, progress: Bool) throws -> CutList {
-        var detector = SceneDetector(fps: source.info.fps, options: options)
-        let bar = CommandLineProgress(total: source.info.frameCount, label: "detect", unit: "frames", enabled: progress)
-        defer { bar.finish(keep: false) }
-        while let frame = try source.next() {
-            _ = detector.feed(frame)
-            bar.update(completed: detector.framesSeen)
-        }
-        _ = detector.finish()
-        return CutList(frames: detector.framesSeen, fps: source.info.fps, cuts: detector.cuts)
+    /// The engine's detection with a progress bar on a terminal.
+    static func detect(_ video: String, options: SceneDetector.Options, folderFPS: Double, progress: Bool) throws -> CutList {
+        var bar: CommandLineProgress?
+        defer { bar?.finish(keep: false) }
+        return try SceneDetector.detect(video: video, options: options, folderFPS: folderFPS) { detector, total in
+            if bar == nil { bar = CommandLineProgress(total: total, label: "detect", unit: "frames", enabled: progress) }
+            bar?.update(completed: detector.framesSeen)
+        }.cuts
     }
 
     /// The exact frame count: the container's when it records one, otherwise by decoding.

@@ -55,23 +55,13 @@ final class BackgroundStart: @unchecked Sendable {
     }
 
     private func detect(video: String) throws {
-        let options = SceneDetector.Options()
-        let source = try VideoInput.open(video, scaling: .width(options.analysisWidth))
-        defer { source.close() }
-        var detector = SceneDetector(fps: source.info.fps, options: options)
-        var published = 0
-        while let frame = try source.next() {
-            _ = detector.feed(frame)
-            // Publish in small steps: enough to watch the curve grow without locking per frame.
-            if detector.framesSeen - published >= 8 {
-                let curve = detector.curve.map(Double.init)
-                published = detector.framesSeen
-                update { $0.curve = curve; $0.framesSeen = published }
-            }
+        // Publish in small steps: enough to watch the curve grow without locking per frame.
+        let result = try SceneDetector.detect(video: video, progressInterval: 8) { detector, _ in
+            let curve = detector.curve.map(Double.init)
+            self.update { $0.curve = curve; $0.framesSeen = curve.count }
         }
-        _ = detector.finish()
-        let curve = detector.curve.map(Double.init)
-        let cuts = detector.cuts
+        let curve = result.curve.map(Double.init)
+        let cuts = result.cuts.cuts
         update {
             $0.curve = curve
             $0.framesSeen = curve.count

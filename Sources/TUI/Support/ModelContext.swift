@@ -26,13 +26,6 @@ struct ModelContext {
 enum ClipCuts {
     static func load(video: String, cutsFile: String?, fps: Double) throws -> CutList {
         if let cutsFile { return try CutList.read(path: cutsFile, fps: fps) }
-        var options = SceneDetector.Options()
-        options.analysisWidth = SceneDetector.Options().analysisWidth
-        let source = try VideoInput.open(video, scaling: .width(options.analysisWidth))
-        defer { source.close() }
-        var detector = SceneDetector(fps: source.info.fps, options: options)
-        while let frame = try source.next() { _ = detector.feed(frame) }
-        _ = detector.finish()
-        return CutList(frames: source.framesRead, fps: source.info.fps, cuts: detector.cuts)
+        return try SceneDetector.detect(video: video, folderFPS: fps).cuts
     }
 }
