@@ -28,10 +28,11 @@ struct InversionJobTests {
         var settings = InversionSettings()
         settings.batch = 2
         settings.seed = 3
-        let inversion = SessionInversion(method: method, budget: 400, settings: settings, lossName: "default")
+        var inversion = SessionInversion(method: method, budget: 400, settings: settings, lossName: "default")
+        inversion.measureHeldOut = false
         let job = try InversionJob.session(
             inversion, folder: bench.folder, generator: bench.generator, statistics: bench.statistics, targets: bench.targets,
-            scenes: SceneList(cuts: [], frames: SessionInversionTests.Bench.frames), heldOut: false)
+            scenes: SceneList(cuts: [], frames: SessionInversionTests.Bench.frames))
         job.start()
         defer {
             job.cancel()

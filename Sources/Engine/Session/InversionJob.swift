@@ -206,14 +206,12 @@ public final class InversionJob: @unchecked Sendable {
 
 extension InversionJob {
     /// A job that runs `inversion` over a session (the frames not saved yet plus `redo`, window
-    /// numbering), reporting each saved frame. The job owns the session folder while it runs.
+    /// numbering), reporting each saved frame. The job owns the session folder while it runs. The
+    /// inversion's own settings (`measureHeldOut` among them) are used as they are.
     public static func session(
         _ inversion: SessionInversion, folder: String, generator: Generator, statistics: WStatistics, targets: Tensor,
-        scenes: SceneList, redo: [Range<Int>] = [], heldOut: Bool = true, label: String = ""
+        scenes: SceneList, redo: [Range<Int>] = [], label: String = ""
     ) throws -> InversionJob {
-        var configured = inversion
-        configured.measureHeldOut = heldOut
-        let inversion = configured
         let session = try InversionSession.read(folder: folder)
         let count = targets.shape[0]
         let record = session.manifest.methods[inversion.method.rawValue]

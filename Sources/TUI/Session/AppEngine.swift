@@ -262,10 +262,12 @@ final class AppEngine {
         guard let statistics else { return }
         let scenes = SceneList(cuts: state.cuts, frames: frameCount)
         do {
-            let inversion = SessionInversion(method: method, budget: budget, settings: settings, lossName: lossName)
+            var inversion = SessionInversion(method: method, budget: budget, settings: settings, lossName: lossName)
+            // The UI shows held-out PSNR nowhere and the measurement costs a fit per scene.
+            inversion.measureHeldOut = false
             let job = try InversionJob.session(
                 inversion, folder: session.folder, generator: generator, statistics: statistics, targets: targets, scenes: scenes,
-                redo: redo, heldOut: false)
+                redo: redo)
             self.job = job
             jobRevision = -1
             job.start()
