@@ -324,3 +324,18 @@ extension SessionInversionTests {
         }
     }
 }
+
+/// Where sequential starts afresh: each scene's first clean frame, in window numbering; a scene of
+/// transition frames only is not a start (it goes on warm). The bench and the session share the rule.
+extension SessionInversionTests {
+    @Test func sequentialStartsAtEachScenesFirstCleanFrame() {
+        var scenes = SceneList(cuts: [SceneCut(frame: 4, fps: 25), SceneCut(frame: 7, fps: 25)], frames: 12)
+        #expect(SessionInversion.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 4, 7])
+        scenes.scenes[1].clean = 4..<4  // all transition
+        scenes.scenes[2].clean = 8..<12  // its first frame is a transition frame
+        #expect(SessionInversion.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 8])
+        #expect(SessionInversion.sequentialStarts(scenes, first: 0, count: 12) == 2)
+        // A window from frame 2: numbering moves with it.
+        #expect(SessionInversion.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 6])
+    }
+}

@@ -44,7 +44,13 @@ public struct SessionInversion: Sendable {
     /// Scenes of the window that sequential starts afresh (those with clean frames): what its
     /// schedule's evaluations depend on.
     public static func sequentialStarts(_ scenes: SceneList, first: Int, count: Int) -> Int {
-        localScenes(scenes, first: first, count: count).filter { !$0.clean.isEmpty }.count
+        sequentialStartFrames(scenes, first: first, count: count).count
+    }
+
+    /// The frames (window numbering) sequential inverts from scratch: each scene's first clean frame.
+    /// A scene of transition frames only goes on warm from the frames before it.
+    public static func sequentialStartFrames(_ scenes: SceneList, first: Int, count: Int) -> [Int] {
+        localScenes(scenes, first: first, count: count).filter { !$0.clean.isEmpty }.map(\.clean.lowerBound)
     }
 
     /// Inverts the window's frames that are not saved yet (all of them unless `resume`), plus the

@@ -33,7 +33,8 @@ struct SequentialBenchmark {
         let loss = try ImageLosses.named("default")
         let settings = InversionSettings()
         let count = targets.shape[0]
-        let starts = Set(scenes.scenes.map { $0.clean.isEmpty ? $0.frames.lowerBound : $0.clean.lowerBound })
+        // The session's rule for where sequential starts afresh, so the bench measures what invert runs.
+        let starts = Set(SessionInversion.sequentialStartFrames(scenes, first: 0, count: count))
         // naive at its default budget on every stride-th frame.
         let sampled = Array(stride(from: 0, to: count, by: naiveStride))
         let naiveTargets = Tensor.concatenate(sampled.map { targets.slice($0..<($0 + 1)) })
