@@ -30,8 +30,8 @@ public struct SynthesisGradients: Sendable {
 
 extension SynthesisNetwork {
     /// img [N, C, R, R] = synthesis(ws [N, num_ws, w_dim]). Fills `workspace` for `backward`.
-    public func forward(_ ws: Tensor, noise: NoiseMode = .const, workspace ws_: SynthesisWorkspace) -> Tensor {
-        let n = ws_.batch
+    public func forward(_ ws: Tensor, noise: NoiseMode = .const, workspace: SynthesisWorkspace) -> Tensor {
+        let n = workspace.batch
         precondition(ws.shape == [n, numWs, wDim], "ws must be [\(n), \(numWs), \(wDim)], got \(ws.shape)")
         ws.withUnsafeBufferPointer { wp in
             let wsBase = wp.baseAddress!
@@ -39,25 +39,25 @@ extension SynthesisNetwork {
             let c = blocks[0].conv1.inChannels
             blocks[0].const!.withUnsafeBufferPointer { k in
                 for ch in 0..<c {
-                    for s in 0..<n { (ws_.constInput.pointer + (ch * n + s) * 16).update(from: k.baseAddress! + ch * 16, count: 16) }
+                    for s in 0..<n { (workspace.constInput.pointer + (ch * n + s) * 16).update(from: k.baseAddress! + ch * 16, count: 16) }
                 }
             }
-            var input = UnsafePointer(ws_.constInput.pointer)
+            var input = UnsafePointer(workspace.constInput.pointer)
             var layerIndex = 0
             for (bi, block) in blocks.enumerated() {
-                if let l = block.conv0, let st = ws_.conv0[bi] {
+                if let l = block.conv0, let st = workspace.conv0[bi] {
                     prepareNoise(l, st, noise, layerIndex: layerIndex, batch: n)
-                    convForward(l, st, input: input, ws: wsBase, workspace: ws_)
+                    convForward(l, st, input: input, ws: wsBase, workspace: workspace)
                     input = UnsafePointer(st.out.pointer)
                     layerIndex += 1
                 }
-                let st1 = ws_.conv1[bi]
+                let st1 = workspace.conv1[bi]
                 prepareNoise(block.conv1, st1, noise, layerIndex: layerIndex, batch: n)
-                convForward(block.conv1, st1, input: input, ws: wsBase, workspace: ws_)
+                convForward(block.conv1, st1, input: input, ws: wsBase, workspace: workspace)
                 input = UnsafePointer(st1.out.pointer)
                 layerIndex += 1
-                let rs = ws_.rgb[bi]
-                rgbForward(block.torgb, rs, input: input, ws: wsBase, workspace: ws_)
+                let rs = workspace.rgb[bi]
+                rgbForward(block.torgb, rs, input: input, ws: wsBase, workspace: workspace)
                 let hw = block.resolution * block.resolution
                 if bi == 0 {
                     rs.img.pointer.update(from: rs.y.pointer, count: rs.y.count)
@@ -65,14 +65,14 @@ extension SynthesisNetwork {
                     let half = block.resolution / 2
                     let axis = UpFirDnAxis(up: 2, pad0: 2, pad1: 1, taps: block.imageUpTaps)
                     upFirDn2d(
-                        ws_.rgb[bi - 1].img.pointer, planes: imgChannels * n, height: half, width: half, axis: axis,
-                        into: rs.img.pointer, scratch: ws_.firScratch.pointer)
+                        workspace.rgb[bi - 1].img.pointer, planes: imgChannels * n, height: half, width: half, axis: axis,
+                        into: rs.img.pointer, scratch: workspace.firScratch.pointer)
                     for i in 0..<(imgChannels * n * hw) { rs.img.pointer[i] += rs.y.pointer[i] }
                 }
             }
         }
-        ws_.forwardDone = true
-        return Self.toNCHW(ws_.rgb[blocks.count - 1].img.pointer, channels: imgChannels, batch: n, resolution: imgResolution)
+        workspace.forwardDone = true
+        return Self.toNCHW(workspace.rgb[blocks.count - 1].img.pointer, channels: imgChannels, batch: n, resolution: imgResolution)
     }
 
     /// Block `resolution`'s outputs from the last forward, NCHW: (x [N, C, r, r], img [N, img_channels, r, r]).
@@ -87,46 +87,46 @@ extension SynthesisNetwork {
 
     /// Gradients of sum(img * gradImage) for the last forward on `workspace`.
     public func backward(
-        _ gradImage: Tensor, workspace ws_: SynthesisWorkspace, ws: Tensor, parameterGradients: Bool = false
+        _ gradImage: Tensor, workspace: SynthesisWorkspace, ws: Tensor, parameterGradients: Bool = false
     ) -> SynthesisGradients {
-        precondition(ws_.forwardDone, "backward needs a forward on the same workspace first")
-        let n = ws_.batch
+        precondition(workspace.forwardDone, "backward needs a forward on the same workspace first")
+        let n = workspace.batch
         precondition(gradImage.shape == [n, imgChannels, imgResolution, imgResolution])
-        ws_.gWs.zero()
-        ws_.gConstInput.zero()
-        for st in ws_.conv1 { st.gOut.zero() }
-        for st in ws_.conv0 { st?.gOut.zero() }
-        for g in ws_.noiseGradients { g.zero() }
+        workspace.gWs.zero()
+        workspace.gConstInput.zero()
+        for st in workspace.conv1 { st.gOut.zero() }
+        for st in workspace.conv0 { st?.gOut.zero() }
+        for g in workspace.noiseGradients { g.zero() }
         if parameterGradients {
-            if ws_.parameterGradients.isEmpty { allocateParameterGradients(ws_) }
-            for (_, g) in ws_.parameterGradients { g.zero() }
+            if workspace.parameterGradients.isEmpty { allocateParameterGradients(workspace) }
+            for (_, g) in workspace.parameterGradients { g.zero() }
         }
         let last = blocks.count - 1
         gradImage.withUnsafeBufferPointer { g in
-            Self.fromNCHW(g.baseAddress!, channels: imgChannels, batch: n, resolution: imgResolution, into: ws_.rgb[last].gImg.pointer)
+            Self.fromNCHW(g.baseAddress!, channels: imgChannels, batch: n, resolution: imgResolution, into: workspace.rgb[last].gImg.pointer)
         }
         ws.withUnsafeBufferPointer { wp in
             let wsBase = wp.baseAddress!
             var layerIndex = convLayers.count - 1
             for bi in stride(from: last, through: 0, by: -1) {
                 let block = blocks[bi]
-                let rs = ws_.rgb[bi]
+                let rs = workspace.rgb[bi]
                 if bi > 0 {
                     let half = block.resolution / 2
                     let axis = UpFirDnAxis(up: 2, pad0: 2, pad1: 1, taps: block.imageUpTaps)
                     upFirDn2dBackward(
                         rs.gImg.pointer, planes: imgChannels * n, height: half, width: half, axis: axis,
-                        into: ws_.rgb[bi - 1].gImg.pointer, accumulate: false, scratch: ws_.firScratch.pointer)
+                        into: workspace.rgb[bi - 1].gImg.pointer, accumulate: false, scratch: workspace.firScratch.pointer)
                 }
-                let st1 = ws_.conv1[bi]
-                rgbBackward(block.torgb, rs, input: st1.out.pointer, gInput: st1.gOut.pointer, ws: wsBase, workspace: ws_, params: parameterGradients)
-                let conv1Input = ws_.conv0[bi]?.out.pointer ?? ws_.constInput.pointer
-                let conv1GInput = ws_.conv0[bi]?.gOut.pointer ?? ws_.gConstInput.pointer
-                convBackward(block.conv1, st1, input: conv1Input, gInput: conv1GInput, ws: wsBase, workspace: ws_, layerIndex: layerIndex, params: parameterGradients)
+                let st1 = workspace.conv1[bi]
+                rgbBackward(block.torgb, rs, input: st1.out.pointer, gInput: st1.gOut.pointer, ws: wsBase, workspace: workspace, params: parameterGradients)
+                let conv1Input = workspace.conv0[bi]?.out.pointer ?? workspace.constInput.pointer
+                let conv1GInput = workspace.conv0[bi]?.gOut.pointer ?? workspace.gConstInput.pointer
+                convBackward(block.conv1, st1, input: conv1Input, gInput: conv1GInput, ws: wsBase, workspace: workspace, layerIndex: layerIndex, params: parameterGradients)
                 layerIndex -= 1
-                if let l = block.conv0, let st0 = ws_.conv0[bi] {
-                    let prev = ws_.conv1[bi - 1]
-                    convBackward(l, st0, input: prev.out.pointer, gInput: prev.gOut.pointer, ws: wsBase, workspace: ws_, layerIndex: layerIndex, params: parameterGradients)
+                if let l = block.conv0, let st0 = workspace.conv0[bi] {
+                    let prev = workspace.conv1[bi - 1]
+                    convBackward(l, st0, input: prev.out.pointer, gInput: prev.gOut.pointer, ws: wsBase, workspace: workspace, layerIndex: layerIndex, params: parameterGradients)
                     layerIndex -= 1
                 }
             }
@@ -135,18 +135,18 @@ extension SynthesisNetwork {
         if parameterGradients {
             // The constant's gradient sums over the batch it was repeated to.
             let c = blocks[0].conv1.inChannels
-            let gConst = ws_.parameterGradients["synthesis.b4.const"]!
-            for ch in 0..<c { for s in 0..<n { for p in 0..<16 { gConst.pointer[ch * 16 + p] += ws_.gConstInput.pointer[(ch * n + s) * 16 + p] } } }
+            let gConst = workspace.parameterGradients["synthesis.b4.const"]!
+            for ch in 0..<c { for s in 0..<n { for p in 0..<16 { gConst.pointer[ch * 16 + p] += workspace.gConstInput.pointer[(ch * n + s) * 16 + p] } } }
             for (name, shape) in parameterShapes() {
-                let b = ws_.parameterGradients[name]!
+                let b = workspace.parameterGradients[name]!
                 params[name] = Tensor(shape: shape) { $0.baseAddress!.update(from: b.pointer, count: b.count) }
             }
         }
-        let gws = Tensor(shape: [n, numWs, wDim]) { $0.baseAddress!.update(from: ws_.gWs.pointer, count: ws_.gWs.count) }
+        let gws = Tensor(shape: [n, numWs, wDim]) { $0.baseAddress!.update(from: workspace.gWs.pointer, count: workspace.gWs.count) }
         var gnoise: [Tensor] = []
-        for (i, l) in convLayers.enumerated() where i < ws_.noiseGradients.count {
-            let st = convState(i, ws_)
-            let b = ws_.noiseGradients[i]
+        for (i, l) in convLayers.enumerated() where i < workspace.noiseGradients.count {
+            let st = convState(i, workspace)
+            let b = workspace.noiseGradients[i]
             if !st.hasNoise { continue }
             let shape = st.noisePerSample ? [n, l.resolution, l.resolution] : (b.count == l.resolution * l.resolution && !st.noiseShapeExplicit ? [l.resolution, l.resolution] : [1, l.resolution, l.resolution])
             gnoise.append(Tensor(shape: shape) { $0.baseAddress!.update(from: b.pointer, count: b.count) })
@@ -156,11 +156,11 @@ extension SynthesisNetwork {
 
     // MARK: - Layers
 
-    private func convState(_ index: Int, _ ws_: SynthesisWorkspace) -> SynthesisWorkspace.ConvState {
+    private func convState(_ index: Int, _ workspace: SynthesisWorkspace) -> SynthesisWorkspace.ConvState {
         var i = 0
         for bi in blocks.indices {
-            if let st0 = ws_.conv0[bi] { if i == index { return st0 }; i += 1 }
-            if i == index { return ws_.conv1[bi] }
+            if let st0 = workspace.conv0[bi] { if i == index { return st0 }; i += 1 }
+            if i == index { return workspace.conv1[bi] }
             i += 1
         }
         fatalError("no conv layer \(index)")
@@ -194,22 +194,22 @@ extension SynthesisNetwork {
     }
 
     /// Workers for a phase of `flops` (2 x multiply-adds): see `SynthesisWorkspace.minimumFLOPsPerWorker`.
-    private static func parts(flops: Double, _ ws_: SynthesisWorkspace) -> Int {
-        let grain = ws_.minimumFLOPsPerWorker
-        return grain <= 0 ? ws_.threads : max(1, min(ws_.threads, Int(min(flops / grain, Double(Int.max / 2)))))
+    private static func parts(flops: Double, _ workspace: SynthesisWorkspace) -> Int {
+        let grain = workspace.minimumFLOPsPerWorker
+        return grain <= 0 ? workspace.threads : max(1, min(workspace.threads, Int(min(flops / grain, Double(Int.max / 2)))))
     }
 
     private func convForward(
         _ l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, input x: UnsafePointer<Float>,
-        ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace
+        ws: UnsafePointer<Float>, workspace: SynthesisWorkspace
     ) {
-        let n = ws_.batch
+        let n = workspace.batch
         let ci = l.inChannels
         let co = l.outChannels
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
-        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), ws_)
+        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), workspace)
         l.affine.forward(ws + l.wIndex * wDim, rows: n, ldx: numWs * wDim, into: st.s.pointer, ldy: ci)
         let prepared = l.preparedWeights
         nonisolated(unsafe) let s = st.s.pointer
@@ -224,7 +224,7 @@ extension SynthesisNetwork {
         }
         for j in 0..<(n * co) { d[j] = 1 / (d[j] + 1e-8).squareRoot() }
         nonisolated(unsafe) let y0 = st.y0.pointer
-        nonisolated(unsafe) let cols = ws_.cols.pointer
+        nonisolated(unsafe) let cols = workspace.cols.pointer
         l.bias.withUnsafeBufferPointer { biasBuffer in
             let epilogue = ConvEpilogue(l, st, bias: biasBuffer.baseAddress!, batch: n)
             if l.up {
@@ -241,8 +241,8 @@ extension SynthesisNetwork {
                     }
                 }
                 nonisolated(unsafe) let wt = prepared.transposedWeight!.pointer
-                nonisolated(unsafe) let scratch = ws_.firScratch.pointer
-                let scratchStride = ws_.firScratchStride
+                nonisolated(unsafe) let scratch = workspace.firScratch.pointer
+                let scratchStride = workspace.firScratchStride
                 let fir = l.upTaps
                 let chunk = st.chunk
                 // Per output channel: the tap planes of the transposed conv (GEMM), then the fused
@@ -281,7 +281,7 @@ extension SynthesisNetwork {
                         let transforms = l.winogradWeights
                         winogradConvolve(
                             x, inChannels: ci, scales: s, weights: transforms.weight.pointer, outChannels: co, layer: l, st,
-                            parts: parts, into: y0, workspace: ws_
+                            parts: parts, into: y0, workspace: workspace
                         ) { rows in
                             // Image rows of the chunk (global over the batch), which may span samples.
                             var r = rows.lowerBound
@@ -296,7 +296,7 @@ extension SynthesisNetwork {
                         // Split by image rows (all channels each): every worker lowers, multiplies and
                         // finishes its own columns, and packs only its part of the column matrix.
                         let rowsPerChunk = st.rowsPerChunk
-                        let partStride = ws_.colsPartStride
+                        let partStride = workspace.colsPartStride
                         Parallel.split(n * hin, maxParts: parts) { part, range in
                             let c = cols + part * partStride
                             var r0 = range.lowerBound
@@ -345,16 +345,16 @@ extension SynthesisNetwork {
     private func winogradConvolve(
         _ x: UnsafePointer<Float>, inChannels ci: Int, scales s: UnsafePointer<Float>?, weights u: UnsafePointer<Float>, outChannels co: Int,
         layer l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, parts: Int, into y: UnsafeMutablePointer<Float>,
-        workspace ws_: SynthesisWorkspace, finish: ((Range<Int>) -> Void)?
+        workspace: SynthesisWorkspace, finish: ((Range<Int>) -> Void)?
     ) {
-        let n = ws_.batch
+        let n = workspace.batch
         let r = l.resolution
         let rowsPerChunk = st.winogradRowsPerChunk
         nonisolated(unsafe) let (x, s, u, y) = (x, s, u, y)
         Parallel.split(n * r / winogradTileSize, maxParts: parts) { part, range in
-            let v = ws_.winogradV.pointer + part * ws_.winogradStride
-            let m = ws_.winogradM.pointer + part * ws_.winogradStride
-            let pad = ws_.winogradPad.pointer + part * ws_.winogradPadStride
+            let v = workspace.winogradV.pointer + part * workspace.winogradStride
+            let m = workspace.winogradM.pointer + part * workspace.winogradStride
+            let pad = workspace.winogradPad.pointer + part * workspace.winogradPadStride
             var r0 = range.lowerBound
             while r0 < range.upperBound {
                 let r1 = min(range.upperBound, r0 + rowsPerChunk)
@@ -368,30 +368,30 @@ extension SynthesisNetwork {
 
     private func convBackward(
         _ l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, input x: UnsafePointer<Float>,
-        gInput gx: UnsafeMutablePointer<Float>, ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace,
+        gInput gx: UnsafeMutablePointer<Float>, ws: UnsafePointer<Float>, workspace: SynthesisWorkspace,
         layerIndex: Int, params: Bool
     ) {
-        let n = ws_.batch
+        let n = workspace.batch
         let ci = l.inChannels
         let co = l.outChannels
         let hin = l.inputResolution
         let hwIn = hin * hin
         let hw = l.resolution * l.resolution
-        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), ws_)
+        let parts = Self.parts(flops: 2 * Double(n * hwIn * ci * co * 9), workspace)
         let prepared = l.preparedWeights
         let strength = l.noiseStrength[flat: 0]
         let clamp = l.convClamp ?? .infinity
         let gain = Float(2).squareRoot()
         nonisolated(unsafe) let g = st.gOut.pointer
-        let pg = params ? ws_.parameterGradients : [:]
+        let pg = params ? workspace.parameterGradients : [:]
         nonisolated(unsafe) let gBias = pg[l.name + ".bias"]?.pointer
         nonisolated(unsafe) let gWeight = pg[l.name + ".weight"]?.pointer
         let hasNoise = st.hasNoise
         let perSample = st.noisePerSample
         let noiseCount = perSample ? n * hw : hw
-        nonisolated(unsafe) let gNoise = hasNoise ? noiseGradient(ws_, layerIndex: layerIndex, count: noiseCount) : nil
-        nonisolated(unsafe) let partials = ws_.noisePartials.pointer
-        let partialStride = ws_.noisePartialStride
+        nonisolated(unsafe) let gNoise = hasNoise ? noiseGradient(workspace, layerIndex: layerIndex, count: noiseCount) : nil
+        nonisolated(unsafe) let partials = workspace.noisePartials.pointer
+        let partialStride = workspace.noisePartialStride
         var strengthPartials = [Double](repeating: 0, count: parts)
         nonisolated(unsafe) let outBase = st.out.pointer
         nonisolated(unsafe) let y0Base = st.y0.pointer
@@ -440,16 +440,16 @@ extension SynthesisNetwork {
             }
         }
         if params, hasNoise { pg[l.name + ".noise_strength"]!.pointer[0] += gStrength }
-        nonisolated(unsafe) let gxs = ws_.gxs.pointer
+        nonisolated(unsafe) let gxs = workspace.gxs.pointer
         nonisolated(unsafe) let xs = st.xs.pointer
-        nonisolated(unsafe) let cols = ws_.cols.pointer
-        nonisolated(unsafe) let gcols = ws_.gcols.pointer
+        nonisolated(unsafe) let cols = workspace.cols.pointer
+        nonisolated(unsafe) let gcols = workspace.gcols.pointer
         l.weight.withUnsafeBufferPointer { wb in
             nonisolated(unsafe) let w = wb.baseAddress!
             if l.up {
                 let fir = l.upTaps
-                nonisolated(unsafe) let scratch = ws_.firScratch.pointer
-                let stride = ws_.firScratchStride
+                nonisolated(unsafe) let scratch = workspace.firScratch.pointer
+                let stride = workspace.firScratchStride
                 nonisolated(unsafe) let wt = prepared.transposedWeight!.pointer
                 // gWt [(o, k), i] accumulates in gcols when weight gradients are wanted.
                 nonisolated(unsafe) let gWt = gcols
@@ -517,10 +517,10 @@ extension SynthesisNetwork {
                     let transforms = l.winogradWeights
                     winogradConvolve(
                         g, inChannels: co, scales: nil, weights: transforms.flippedWeight.pointer, outChannels: ci, layer: l, st,
-                        parts: parts, into: gxs, workspace: ws_, finish: nil)
+                        parts: parts, into: gxs, workspace: workspace, finish: nil)
                 } else if n * hw >= ci {
                     let rowsPerChunk = st.backwardRowsPerChunk
-                    let partStride = ws_.colsPartStride
+                    let partStride = workspace.colsPartStride
                     Parallel.split(n * hin, maxParts: parts) { part, range in
                         let c = cols + part * partStride
                         var r0 = range.lowerBound
@@ -580,12 +580,12 @@ extension SynthesisNetwork {
         }
         l.affine.backward(
             x: ws + l.wIndex * wDim, y: st.s.pointer, gy: st.gs.pointer, rows: n, ldx: numWs * wDim, ldy: ci,
-            gx: ws_.gWs.pointer + l.wIndex * wDim, ldgx: numWs * wDim,
+            gx: workspace.gWs.pointer + l.wIndex * wDim, ldgx: numWs * wDim,
             gWeight: pg[l.name + ".affine.weight"]?.pointer, gBias: pg[l.name + ".affine.bias"]?.pointer)
     }
 
-    private func rgbForward(_ l: ToRGBLayer, _ rs: SynthesisWorkspace.RGBState, input x: UnsafePointer<Float>, ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace) {
-        let n = ws_.batch
+    private func rgbForward(_ l: ToRGBLayer, _ rs: SynthesisWorkspace.RGBState, input x: UnsafePointer<Float>, ws: UnsafePointer<Float>, workspace: SynthesisWorkspace) {
+        let n = workspace.batch
         let ci = l.inChannels
         let hw = l.resolution * l.resolution
         let imgC = l.imgChannels
@@ -602,7 +602,7 @@ extension SynthesisNetwork {
         l.bias.withUnsafeBufferPointer { bias in
             nonisolated(unsafe) let bias = bias.baseAddress!
             // Split the columns [N * R * R]; a part may span samples.
-            Parallel.split(n * hw, maxParts: Self.parts(flops: 2 * Double(n * hw * ci * imgC), ws_)) { _, range in
+            Parallel.split(n * hw, maxParts: Self.parts(flops: 2 * Double(n * hw * ci * imgC), workspace)) { _, range in
                 var p = range.lowerBound
                 while p < range.upperBound {
                     let smp = p / hw
@@ -622,14 +622,14 @@ extension SynthesisNetwork {
 
     private func rgbBackward(
         _ l: ToRGBLayer, _ rs: SynthesisWorkspace.RGBState, input x: UnsafePointer<Float>, gInput gx: UnsafeMutablePointer<Float>,
-        ws: UnsafePointer<Float>, workspace ws_: SynthesisWorkspace, params: Bool
+        ws: UnsafePointer<Float>, workspace: SynthesisWorkspace, params: Bool
     ) {
-        let n = ws_.batch
+        let n = workspace.batch
         let ci = l.inChannels
         let hw = l.resolution * l.resolution
-        let parts = ws_.threads
+        let parts = workspace.threads
         let clamp = l.convClamp ?? .infinity
-        let pg = params ? ws_.parameterGradients : [:]
+        let pg = params ? workspace.parameterGradients : [:]
         // gImg also flowed to the previous block already, so masking it in place is safe now.
         nonisolated(unsafe) let gy = rs.gImg.pointer
         for j in 0..<(l.imgChannels * n * hw) {
@@ -639,7 +639,7 @@ extension SynthesisNetwork {
         if let gB = pg[l.name + ".bias"]?.pointer {
             for c in 0..<l.imgChannels { for p in 0..<(n * hw) { gB[c] += gy[c * n * hw + p] } }
         }
-        nonisolated(unsafe) let gxs = ws_.gxs.pointer
+        nonisolated(unsafe) let gxs = workspace.gxs.pointer
         let imgC = l.imgChannels
         l.weight.withUnsafeBufferPointer { wb in
             nonisolated(unsafe) let w = wb.baseAddress!
@@ -676,22 +676,22 @@ extension SynthesisNetwork {
         }
         l.affine.backward(
             x: ws + l.wIndex * wDim, y: rs.s.pointer, gy: rs.gs.pointer, rows: n, ldx: numWs * wDim, ldy: ci,
-            gx: ws_.gWs.pointer + l.wIndex * wDim, ldgx: numWs * wDim,
+            gx: workspace.gWs.pointer + l.wIndex * wDim, ldgx: numWs * wDim,
             gWeight: pg[l.name + ".affine.weight"]?.pointer, gBias: pg[l.name + ".affine.bias"]?.pointer)
     }
 
     /// The activations of the last forward with |output| < `threshold`, over every conv layer: where
     /// another float32 implementation's sum may land on the other side of the lrelu's kink.
-    public func activationsNearZero(threshold: Float, workspace ws_: SynthesisWorkspace) -> [ActivationSite] {
+    public func activationsNearZero(threshold: Float, workspace: SynthesisWorkspace) -> [ActivationSite] {
         var sites: [ActivationSite] = []
         for index in convLayers.indices {
-            let st = convState(index, ws_)
+            let st = convState(index, workspace)
             let l = convLayers[index]
             let hw = l.resolution * l.resolution
             for o in 0..<l.outChannels {
-                for smp in 0..<ws_.batch {
-                    for p in 0..<hw where abs(st.out.pointer[(o * ws_.batch + smp) * hw + p]) < threshold {
-                        sites.append(ActivationSite(layer: index, channel: o, sample: smp, pixel: p, value: st.out.pointer[(o * ws_.batch + smp) * hw + p]))
+                for smp in 0..<workspace.batch {
+                    for p in 0..<hw where abs(st.out.pointer[(o * workspace.batch + smp) * hw + p]) < threshold {
+                        sites.append(ActivationSite(layer: index, channel: o, sample: smp, pixel: p, value: st.out.pointer[(o * workspace.batch + smp) * hw + p]))
                     }
                 }
             }
@@ -701,15 +701,15 @@ extension SynthesisNetwork {
 
     // MARK: - Gradient storage and layout
 
-    private func noiseGradient(_ ws_: SynthesisWorkspace, layerIndex: Int, count: Int) -> UnsafeMutablePointer<Float> {
+    private func noiseGradient(_ workspace: SynthesisWorkspace, layerIndex: Int, count: Int) -> UnsafeMutablePointer<Float> {
         let layers = convLayers.count
-        if ws_.noiseGradients.count != layers || ws_.noiseGradients[layerIndex].count != count {
-            if ws_.noiseGradients.count != layers {
-                ws_.noiseGradients = convLayers.map { Buffer(count: $0.resolution * $0.resolution) }
+        if workspace.noiseGradients.count != layers || workspace.noiseGradients[layerIndex].count != count {
+            if workspace.noiseGradients.count != layers {
+                workspace.noiseGradients = convLayers.map { Buffer(count: $0.resolution * $0.resolution) }
             }
-            ws_.noiseGradients[layerIndex] = Buffer(count: count)
+            workspace.noiseGradients[layerIndex] = Buffer(count: count)
         }
-        return ws_.noiseGradients[layerIndex].pointer
+        return workspace.noiseGradients[layerIndex].pointer
     }
 
     /// Every synthesis parameter's official name and shape.
@@ -731,8 +731,8 @@ extension SynthesisNetwork {
         return out
     }
 
-    private func allocateParameterGradients(_ ws_: SynthesisWorkspace) {
-        for (name, shape) in parameterShapes() { ws_.parameterGradients[name] = Buffer(count: shape.reduce(1, *)) }
+    private func allocateParameterGradients(_ workspace: SynthesisWorkspace) {
+        for (name, shape) in parameterShapes() { workspace.parameterGradients[name] = Buffer(count: shape.reduce(1, *)) }
     }
 
     /// [C, N, R, R] (workspace layout) -> Tensor [N, C, R, R].

@@ -30,7 +30,7 @@ public final class FrameDump {
         try? AtomicFile.write(Array((frame.grid.text + "\n").utf8), to: directory + "/screen.txt")
         if notes != lastNotes {
             if notesLog == nil {
-                FileManager.default.createFile(atPath: directory + "/notes.log", contents: nil)
+                _ = FileManager.default.createFile(atPath: directory + "/notes.log", contents: nil)
                 notesLog = FileHandle(forWritingAtPath: directory + "/notes.log")
             }
             let changed = notes.enumerated().filter { !$0.element.isEmpty && ($0.offset >= lastNotes.count || lastNotes[$0.offset] != $0.element) }
