@@ -51,7 +51,7 @@ struct InversionJobTests {
             #expect(paused.curve == 0...3, "the scene's frames: \(String(describing: paused.curve))")
             #expect(paused.frames.count == 2)
         default:
-            #expect(paused.curve == 0...1, "the batch's frames: \(String(describing: paused.curve))")
+            #expect(paused.curve == 0...0, "the batch's first frame: \(String(describing: paused.curve))")
         }
         // The curve goes down as the fit proceeds (the first steps start from w_avg).
         #expect(paused.stepLosses.last! < paused.stepLosses.first!, "\(paused.stepLosses)")

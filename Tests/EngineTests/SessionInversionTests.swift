@@ -334,7 +334,6 @@ extension SessionInversionTests {
         scenes.scenes[1].clean = 4..<4  // all transition
         scenes.scenes[2].clean = 8..<12  // its first frame is a transition frame
         #expect(SessionInversion.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 8])
-        #expect(SessionInversion.sequentialStarts(scenes, first: 0, count: 12) == 2)
         // A window from frame 2: numbering moves with it.
         #expect(SessionInversion.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 6])
     }

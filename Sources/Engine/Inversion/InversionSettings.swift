@@ -57,8 +57,9 @@ public struct InversionProgress: Sendable {
     /// The current reconstruction [N, C, R, R], at the preview interval.
     public var preview: Tensor?
     /// What one loss curve follows across steps: the whole scene a line is fitted to (the scene
-    /// method renders a different handful of its frames at each step), or the frames themselves for
-    /// the per-frame methods. A caller draws `curveLoss` step after step while `curve` stays the same.
+    /// method renders a different handful of its frames at each step), or the first frame of the
+    /// batch for the per-frame methods. A caller draws `curveLoss` step after step while `curve`
+    /// stays the same.
     public var curve: ClosedRange<Int>
     /// This step's point on that curve: the mean loss of the scene's frames rendered at this step, or
     /// the first frame's own loss.
@@ -70,7 +71,7 @@ public struct InversionProgress: Sendable {
         self.steps = steps
         self.losses = losses
         self.preview = preview
-        self.curve = curve ?? ((frames.min() ?? 0)...(frames.max() ?? 0))
+        self.curve = curve ?? ((frames.first ?? 0)...(frames.first ?? 0))
         self.curveLoss = curveLoss ?? losses.first ?? .nan
     }
 }

@@ -48,7 +48,7 @@ enum MotionSearch {
     /// not remove it. A dissolve carries each shot's motion over 10 to 75 frames: 0.1 pixel a
     /// frame becomes several pixels, and the blend of two moving shots no longer fits.
     static func subpixel(_ a: AnalysisFrame, _ b: AnalysisFrame, dx: Int, dy: Int) -> SIMD2<Float> {
-        let w = a.width, h = a.height, n = w * h
+        let w = a.width, h = a.height
         // Pixels whose shifted position, with a margin for the fraction and the gradient, stays
         // inside `b` (and whose own gradient stays inside `a`).
         let x0 = max(1, 2 - dx), x1 = min(w - 1, w - 2 - dx)
@@ -61,25 +61,22 @@ enum MotionSearch {
                     let ix = Int(delta.x.rounded(.down)), iy = Int(delta.y.rounded(.down))
                     let tx = delta.x - Float(ix), ty = delta.y - Float(iy)
                     var gxx: Float = 0, gxy: Float = 0, gyy: Float = 0, gxr: Float = 0, gyr: Float = 0
-                    // Luma only: it carries nearly all of the texture that fixes a shift, and this
-                    // runs on every frame.
-                    for c in 0..<1 {
-                        let plane = c * n
-                        for y in y0..<y1 {
-                            for x in x0..<x1 {
-                                // b at (x + dx + delta.x, y + dy + delta.y), bilinear, and its gradient.
-                                let q = plane + (y + dy + iy) * w + x + dx + ix
-                                let v00 = pb[q], v10 = pb[q + 1], v01 = pb[q + w], v11 = pb[q + w + 1]
-                                let top = v00 + (v10 - v00) * tx, bottom = v01 + (v11 - v01) * tx
-                                let value = top + (bottom - top) * ty
-                                let bgx = (v10 - v00) * (1 - ty) + (v11 - v01) * ty, bgy = bottom - top
-                                let r = plane + y * w + x
-                                let gx = 0.5 * (0.5 * (pa[r + 1] - pa[r - 1]) + bgx)
-                                let gy = 0.5 * (0.5 * (pa[r + w] - pa[r - w]) + bgy)
-                                let residual = pa[r] - value
-                                gxx += gx * gx; gxy += gx * gy; gyy += gy * gy
-                                gxr += gx * residual; gyr += gy * residual
-                            }
+                    // Luma only (the first plane): it carries nearly all of the texture that fixes a
+                    // shift, and this runs on every frame.
+                    for y in y0..<y1 {
+                        for x in x0..<x1 {
+                            // b at (x + dx + delta.x, y + dy + delta.y), bilinear, and its gradient.
+                            let q = (y + dy + iy) * w + x + dx + ix
+                            let v00 = pb[q], v10 = pb[q + 1], v01 = pb[q + w], v11 = pb[q + w + 1]
+                            let top = v00 + (v10 - v00) * tx, bottom = v01 + (v11 - v01) * tx
+                            let value = top + (bottom - top) * ty
+                            let bgx = (v10 - v00) * (1 - ty) + (v11 - v01) * ty, bgy = bottom - top
+                            let r = y * w + x
+                            let gx = 0.5 * (0.5 * (pa[r + 1] - pa[r - 1]) + bgx)
+                            let gy = 0.5 * (0.5 * (pa[r + w] - pa[r - w]) + bgy)
+                            let residual = pa[r] - value
+                            gxx += gx * gx; gxy += gx * gy; gyy += gy * gy
+                            gxr += gx * residual; gyr += gy * residual
                         }
                     }
                     // A flat picture (or one with stripes in a single direction) fixes no shift.

@@ -21,7 +21,7 @@ public final class InversionJob: @unchecked Sendable {
         /// One loss per step of the current curve (`curve`): the scene's mean loss for the scene
         /// method, the first frame's loss for the per-frame methods.
         public var stepLosses: [Float] = []
-        /// The frames `stepLosses` follows (clip numbering): a scene, or the frames being optimised.
+        /// The frames `stepLosses` follows (clip numbering): a scene, or one frame.
         public var curve: ClosedRange<Int>?
         /// The latest reconstruction of `previewFrame`, [C, R, R].
         public var preview: Tensor?

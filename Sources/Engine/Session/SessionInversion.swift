@@ -41,14 +41,9 @@ public struct SessionInversion: Sendable {
         }
     }
 
-    /// Scenes of the window that sequential starts afresh (those with clean frames): what its
-    /// schedule's evaluations depend on.
-    public static func sequentialStarts(_ scenes: SceneList, first: Int, count: Int) -> Int {
-        sequentialStartFrames(scenes, first: first, count: count).count
-    }
-
     /// The frames (window numbering) sequential inverts from scratch: each scene's first clean frame.
-    /// A scene of transition frames only goes on warm from the frames before it.
+    /// A scene of transition frames only goes on warm from the frames before it. Their count is what
+    /// sequential's schedule's evaluations depend on.
     public static func sequentialStartFrames(_ scenes: SceneList, first: Int, count: Int) -> [Int] {
         localScenes(scenes, first: first, count: count).filter { !$0.clean.isEmpty }.map(\.clean.lowerBound)
     }
@@ -130,7 +125,7 @@ public struct SessionInversion: Sendable {
                     observer: observer, sink: { k, done in try save(&s, k.map { todo[$0] }, done) })
             }
         case .sequential:
-            let starts = Self.sequentialStarts(scenes, first: first, count: count)
+            let starts = Self.sequentialStartFrames(scenes, first: first, count: count).count
             var seq = SequentialProjector(settings: settings, steps: 1)
             if let schedule = sequentialSchedule {
                 seq.schedule = schedule

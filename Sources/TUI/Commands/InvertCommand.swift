@@ -76,7 +76,7 @@ struct InvertCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         let budget = self.budget ?? steps ?? Self.defaultBudget
-        let starts = SessionInversion.sequentialStarts(cutList.scenes, first: clip.first, count: count)
+        let starts = SessionInversion.sequentialStartFrames(cutList.scenes, first: clip.first, count: count).count
         let total = schedule?.evaluations(frames: count, sceneStarts: starts) ?? budget * count
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
         var inversion = SessionInversion(method: method, budget: budget, settings: settings, lossName: loss)

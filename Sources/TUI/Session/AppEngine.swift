@@ -136,7 +136,7 @@ final class AppEngine {
         if let curve = snap.curve {
             state.lossHistoryLabel = method == .scene
                 ? "scene \(state.sceneIndex(containing: curve.lowerBound) + 1) (frames \(curve.lowerBound)-\(curve.upperBound))"
-                : "frame \(snap.frames.first ?? curve.lowerBound)"
+                : "frame \(curve.lowerBound)"
         }
         if let preview = snap.preview, let f = snap.previewFrame, f == state.cursor, let target = targetImage(f) {
             let recon = RGBImage(tensor: preview)
