@@ -1,3 +1,4 @@
+import CFuzzDriver
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -46,9 +47,3 @@ public func CutListFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMut
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, cutListFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

@@ -1,3 +1,4 @@
+import CFuzzDriver
 /// libFuzzer entry for the `.npy` and `.npz` readers. The first byte picks how the rest is read:
 /// 0: a `.npy` file (header dict, dtypes, byte orders, shapes, fortran order, versions 1-3), parsed
 ///    and converted both ways; 1: an `.npz` archive as it is (the zip layer, CRCs and all, then every
@@ -39,9 +40,3 @@ public func NpyFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, npyFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

@@ -1,3 +1,5 @@
+import CFuzzDriver
+
 /// libFuzzer entry for the restricted unpickler and the torch readers built on it. The first byte
 /// picks how the rest is read, so that mutations reach every layer rather than stopping at a checksum:
 /// 0: a plain pickle (NVIDIA snapshots); 1: a whole torch.save file (zip or legacy stream);
@@ -44,9 +46,3 @@ public func PickleFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMuta
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, pickleFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

@@ -1,3 +1,4 @@
+import CFuzzDriver
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -30,9 +31,3 @@ public func SafeTensorsFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<Unsaf
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, safeTensorsFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

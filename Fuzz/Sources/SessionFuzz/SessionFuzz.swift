@@ -1,4 +1,5 @@
 import Foundation
+import CFuzzDriver
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -25,7 +26,7 @@ public func sessionFuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         _ = "\(m.first)..<\(m.first + m.count)"
         let scenes = SceneList(cuts: [SceneCut(frame: 50, fps: 25)], frames: 100)
         _ = SessionInversion.localScenes(scenes, first: m.first, count: m.count)
-        _ = SessionInversion.sequentialStarts(scenes, first: m.first, count: m.count)
+        _ = SessionInversion.sequentialStartFrames(scenes, first: m.first, count: m.count)
         for method in InversionMethod.allCases {
             let inversion = SessionInversion(method: method, budget: 10, settings: InversionSettings(), lossName: "default")
             guard var record = s.manifest.methods[method.rawValue] else { continue }
@@ -94,9 +95,3 @@ public func SessionFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMut
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, sessionFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt

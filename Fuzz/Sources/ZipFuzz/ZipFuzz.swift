@@ -1,4 +1,5 @@
 import CZlib
+import CFuzzDriver
 
 /// libFuzzer entry for the zip reader on raw archive bytes: the directory is listed and every entry
 /// read both ways (`data(for:)` and `withBytes(for:)`), so mutations reach the end records (ZIP64
@@ -92,9 +93,3 @@ public func ZipFuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutable
     var arguments = argv
     return LLVMFuzzerRunDriver(&count, &arguments, zipFuzz)
 }
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
