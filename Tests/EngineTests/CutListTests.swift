@@ -44,9 +44,10 @@ struct CutListTests {
         let scratch = try VideoScratch()
         let path = scratch.file("cuts.json")
         try Self.sample.write(to: path)
-        #expect(throws: LinstoryError.self) { try CutList.read(path: path, fps: 25, frames: 2020) }
-        #expect(throws: LinstoryError.self) { try CutList.read(path: path, fps: 30) }
-        #expect(throws: LinstoryError.self) { try CutList.read(path: Fixtures.path("clips/bbb-cuts.pyscenedetect-0.7.2.csv"), fps: 25, frames: 132) }
+        let frames = #expect(throws: LinstoryError.self) { try CutList.read(path: path, fps: 25, frames: 2020) }
+        let rate = #expect(throws: LinstoryError.self) { try CutList.read(path: path, fps: 30) }
+        let csv = #expect(throws: LinstoryError.self) { try CutList.read(path: Fixtures.path("clips/bbb-cuts.pyscenedetect-0.7.2.csv"), fps: 25, frames: 132) }
+        #expect([frames?.kind, rate?.kind, csv?.kind] == [.mismatch, .mismatch, .mismatch])
         #expect(try CutList.read(path: path, fps: 25, frames: 202) == Self.sample)
     }
 
@@ -65,15 +66,17 @@ struct CutListTests {
     }
 
     @Test(arguments: [
-        (#"{"cuts": [{"frame": 300}]}"#, "outside the video"),
-        (#"{"cuts": [{"frame": 0}]}"#, "outside the video"),
-        (#"{"cuts": [{"time": 1}]}"#, "missing \"frame\""),
-        (#"{"cuts": [{"frame": 50, "kind": "wipe"}]}"#, "not cut, dissolve or fade"),
-        (#"{"cuts": [{"frame": 50, "span": [60, 70]}]}"#, "span"),
-        ("{\"cuts\": [", "invalid JSON"),
-        ("frame,time\n1,2\n", "Scene Number"),
+        (#"{"cuts": [{"frame": 300}]}"#, "outside the video", LinstoryError.Kind.mismatch),
+        (#"{"cuts": [{"frame": 0}]}"#, "outside the video", .mismatch),
+        (#"{"cuts": [{"time": 1}]}"#, "missing \"frame\"", .wrongFormat),
+        (#"{"cuts": [{"frame": 50, "kind": "wipe"}]}"#, "not cut, dissolve or fade", .unsupported),
+        (#"{"cuts": [{"frame": 50, "span": [60, 70]}]}"#, "span", .corrupt),
+        (#"{"cuts": [{"frame": 200, "span": [190, 210]}]}"#, "leaves the video", .mismatch),
+        ("{\"cuts\": [", "invalid JSON", .wrongFormat),
+        ("frame,time\n1,2\n", "Scene Number", .wrongFormat),
     ])
-    func badListsAreOneLineErrors(text: String, problem: String) throws {
+    func badListsAreOneLineErrors(_ bad: (text: String, problem: String, kind: LinstoryError.Kind)) throws {
+        let (text, problem) = (bad.text, bad.problem)
         let scratch = try VideoScratch()
         let path = scratch.file("bad.json")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -82,6 +85,7 @@ struct CutListTests {
             Issue.record("\(text) was accepted")
         } catch let e as LinstoryError {
             #expect(e.message.hasPrefix(path + ": ") && e.message.contains(problem) && !e.message.contains("\n"), "\(e.message)")
+            #expect(e.kind == bad.kind, "\(e.message)")
         }
     }
 

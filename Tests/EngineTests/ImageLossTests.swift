@@ -213,7 +213,8 @@ import TestSupport
 
     @Test func catalogue() throws {
         for name in ImageLosses.names { #expect(try ImageLosses.named(name).name == name) }
-        #expect(throws: LinstoryError.self) { try ImageLosses.named("vgg") }
+        let unknown = #expect(throws: LinstoryError.self) { try ImageLosses.named("vgg") }
+        #expect(unknown?.kind == .invalidValue)
         let standard = WeightedSumLoss.standard()
         #expect(standard.terms.map(\.loss.name) == ["mix", "lap"])
         let mix = WeightedSumLoss.mix()

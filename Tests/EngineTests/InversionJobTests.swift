@@ -23,16 +23,16 @@ struct InversionJobTests {
     /// changed, so the pane showed one dot). A per-frame method's curve follows its first frame.
     @Test(arguments: [InversionMethod.scene, .naive])
     func theCurveHoldsEveryStepOfTheCurrentScene(method: InversionMethod) throws {
-        let bench = try SessionInversionTests.Bench()
+        let bench = try SessionRunTests.Bench()
         _ = try bench.open()
         var settings = InversionSettings()
         settings.batch = 2
         settings.seed = 3
-        var inversion = SessionInversion(method: method, budget: 400, settings: settings, lossName: "default")
+        var inversion = SessionRun(method: method, budget: 400, settings: settings, lossName: "default")
         inversion.measureHeldOut = false
         let job = try InversionJob.session(
             inversion, folder: bench.folder, generator: bench.generator, statistics: bench.statistics, targets: bench.targets,
-            scenes: SceneList(cuts: [], frames: SessionInversionTests.Bench.frames))
+            scenes: SceneList(cuts: [], frames: SessionRunTests.Bench.frames))
         job.start()
         defer {
             job.cancel()

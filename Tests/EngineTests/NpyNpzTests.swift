@@ -21,9 +21,10 @@ import Testing
         return dir
     }
 
-    /// Expects `body` to throw a `LinstoryError` whose message names `file` and contains `phrase`.
+    /// Expects `body` to throw a `LinstoryError` whose message names `file` and contains `phrase`,
+    /// and, when `kind` is given, of that kind.
     private static func expectFailure(
-        naming file: String, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation,
+        naming file: String, _ phrase: String, kind: LinstoryError.Kind? = nil, sourceLocation: SourceLocation = #_sourceLocation,
         _ body: () throws -> Void
     ) {
         do {
@@ -33,6 +34,7 @@ import Testing
             #expect(error.message.hasPrefix(file), "\(error.message)", sourceLocation: sourceLocation)
             #expect(phrase.isEmpty || error.message.contains(phrase), "\(error.message)", sourceLocation: sourceLocation)
             #expect(!error.message.contains("\n"), sourceLocation: sourceLocation)
+            if let kind { #expect(error.kind == kind, "\(error.message)", sourceLocation: sourceLocation) }
         } catch {
             Issue.record("not a LinstoryError: \(error)", sourceLocation: sourceLocation)
         }
@@ -80,7 +82,7 @@ import Testing
 
     @Test func refusesFortranOrder() {
         let file = Self.path("fortran_f4.npy")
-        Self.expectFailure(naming: file, "Fortran") { _ = try NpyArray.read(path: file) }
+        Self.expectFailure(naming: file, "Fortran", kind: .unsupported) { _ = try NpyArray.read(path: file) }
     }
 
     /// Byte-for-byte what numpy writes, header padding and growth spaces included.
@@ -103,12 +105,12 @@ import Testing
 
     @Test func writeIntoMissingFolderNamesThePath() {
         let file = "/nonexistent-npio-folder/x.npy"
-        Self.expectFailure(naming: file, "cannot create") { try NpyArray.write(Self.ramp, to: file) }
+        Self.expectFailure(naming: file, "cannot create", kind: .notFound) { try NpyArray.write(Self.ramp, to: file) }
     }
 
     @Test func readingAMissingFileNamesThePath() {
         let file = Self.path("no-such-file.npy")
-        Self.expectFailure(naming: file, "cannot open") { _ = try NpyArray.read(path: file) }
+        Self.expectFailure(naming: file, "cannot open", kind: .notFound) { _ = try NpyArray.read(path: file) }
     }
 
     // MARK: - Hostile .npy
@@ -119,8 +121,8 @@ import Testing
             Self.expectFailure(naming: "cut.npy", "") { _ = try NpyArray.decode(Array(whole[..<length]), name: "cut.npy") }
         }
         let short = Array(whole.dropLast(1))
-        Self.expectFailure(naming: "cut.npy", "data is truncated") { _ = try NpyArray.decode(short, name: "cut.npy") }
-        Self.expectFailure(naming: "cut.npy", "truncated .npy header") {
+        Self.expectFailure(naming: "cut.npy", "data is truncated", kind: .corrupt) { _ = try NpyArray.decode(short, name: "cut.npy") }
+        Self.expectFailure(naming: "cut.npy", "truncated .npy header", kind: .corrupt) {
             _ = try NpyArray.decode(Array(whole[..<40]), name: "cut.npy")
         }
     }
@@ -128,23 +130,23 @@ import Testing
     @Test func lyingShapeThrows() {
         let bytes = Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (9, 3, 4), }",
                              payload: [UInt8](repeating: 0, count: 96))
-        Self.expectFailure(naming: "lie.npy", "data is truncated") { _ = try NpyArray.decode(bytes, name: "lie.npy") }
+        Self.expectFailure(naming: "lie.npy", "data is truncated", kind: .corrupt) { _ = try NpyArray.decode(bytes, name: "lie.npy") }
     }
 
     @Test func overflowingShapeThrows() {
         let huge = "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }"
-        Self.expectFailure(naming: "big.npy", "too large") { _ = try NpyArray.decode(Self.npy(header: huge), name: "big.npy") }
+        Self.expectFailure(naming: "big.npy", "too large", kind: .corrupt) { _ = try NpyArray.decode(Self.npy(header: huge), name: "big.npy") }
         let digits = "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }"
-        Self.expectFailure(naming: "big.npy", "too large") { _ = try NpyArray.decode(Self.npy(header: digits), name: "big.npy") }
+        Self.expectFailure(naming: "big.npy", "too large", kind: .corrupt) { _ = try NpyArray.decode(Self.npy(header: digits), name: "big.npy") }
         let bytes = "{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952,), }"
-        Self.expectFailure(naming: "big.npy", "too large") { _ = try NpyArray.decode(Self.npy(header: bytes), name: "big.npy") }
+        Self.expectFailure(naming: "big.npy", "too large", kind: .corrupt) { _ = try NpyArray.decode(Self.npy(header: bytes), name: "big.npy") }
     }
 
     /// Found by Fuzz/NpyFuzz: a zero dimension let a shape whose other dimensions overflow pass the
     /// header checks, and `tensor()` then trapped multiplying them.
     @Test func zeroDimensionDoesNotHideAnOverflowingShape() throws {
         let bytes: [UInt8] = Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4, 0), }")
-        Self.expectFailure(naming: "zero.npy", "too large") { _ = try NpyArray.decode(bytes, name: "zero.npy") }
+        Self.expectFailure(naming: "zero.npy", "too large", kind: .corrupt) { _ = try NpyArray.decode(bytes, name: "zero.npy") }
         let empty = try NpyArray.decode(Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 0, 3), }"), name: "e.npy")
         #expect(empty.shape == [2, 0, 3] && empty.count == 0)
     }
@@ -164,16 +166,18 @@ import Testing
     ])
     func badHeadersThrow(header: String, phrase: String) {
         let bytes = Self.npy(header: header, payload: [UInt8](repeating: 0, count: 8))
-        Self.expectFailure(naming: "bad.npy", phrase) { _ = try NpyArray.decode(bytes, name: "bad.npy") }
+        // A damaged header is corrupt; only a dtype linstory does not read is unsupported.
+        let kind: LinstoryError.Kind = phrase.hasPrefix("unsupported dtype") ? .unsupported : .corrupt
+        Self.expectFailure(naming: "bad.npy", phrase, kind: kind) { _ = try NpyArray.decode(bytes, name: "bad.npy") }
     }
 
     @Test func badMagicAndVersionThrow() throws {
         var bytes = try Self.bytes("f4_v1.npy")
         bytes[6] = 4
-        Self.expectFailure(naming: "v.npy", "version 4.0") { _ = try NpyArray.decode(bytes, name: "v.npy") }
+        Self.expectFailure(naming: "v.npy", "version 4.0", kind: .unsupported) { _ = try NpyArray.decode(bytes, name: "v.npy") }
         bytes[1] = UInt8(ascii: "X")
-        Self.expectFailure(naming: "v.npy", "bad magic") { _ = try NpyArray.decode(bytes, name: "v.npy") }
-        Self.expectFailure(naming: "v.npy", "not a .npy file") { _ = try NpyArray.decode(Array("PK".utf8), name: "v.npy") }
+        Self.expectFailure(naming: "v.npy", "bad magic", kind: .wrongFormat) { _ = try NpyArray.decode(bytes, name: "v.npy") }
+        Self.expectFailure(naming: "v.npy", "not a .npy file", kind: .wrongFormat) { _ = try NpyArray.decode(Array("PK".utf8), name: "v.npy") }
     }
 
     @Test func oldStyleLongIntegersAreAccepted() throws {
@@ -224,21 +228,41 @@ import Testing
         let dir = try Self.scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/dup.npz"
-        Self.expectFailure(naming: file, "same name") { try NpzArchive.write([("w", Self.ramp), ("w", Self.ramp)], to: file) }
+        Self.expectFailure(naming: file, "same name", kind: .invalidValue) {
+            try NpzArchive.write([("w", Self.ramp), ("w", Self.ramp)], to: file)
+        }
+        // The writer's error, re-aimed at the file, keeps its kind and reads as it always did.
+        let error = #expect(throws: LinstoryError.self) { try NpzArchive.write([("w", Self.ramp), ("w", Self.ramp)], to: file) }
+        #expect(error?.message == "\(file): cannot write a zip archive with two entries of the same name")
+        #expect(error?.kind == .invalidValue)
+        #expect(error?.file == file)
         #expect(!FileManager.default.fileExists(atPath: file))
     }
 
     @Test func npzThatIsNotAZipThrows() throws {
         let npyBytes = try Self.bytes("f4_v1.npy")
-        Self.expectFailure(naming: "fake.npz", "not an .npz file") { _ = try NpzArchive.read(data: npyBytes, name: "fake.npz") }
-        Self.expectFailure(naming: "empty.npz", "not an .npz file") { _ = try NpzArchive.read(data: [], name: "empty.npz") }
+        Self.expectFailure(naming: "fake.npz", "not an .npz file", kind: .wrongFormat) {
+            _ = try NpzArchive.read(data: npyBytes, name: "fake.npz")
+        }
+        Self.expectFailure(naming: "empty.npz", "not an .npz file", kind: .wrongFormat) { _ = try NpzArchive.read(data: [], name: "empty.npz") }
+        let error = #expect(throws: LinstoryError.self) { _ = try NpzArchive.read(data: npyBytes, name: "fake.npz") }
+        #expect(error?.message == "fake.npz: not an .npz file (not a zip archive)")
+        #expect(error?.kind == .wrongFormat)
+        // The same from a file on disk: a .npy renamed .npz.
+        let dir = try Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/renamed.npz"
+        try AtomicFile.write(npyBytes, to: file)
+        let fromFile = #expect(throws: LinstoryError.self) { _ = try NpzArchive.read(path: file) }
+        #expect(fromFile?.message == "\(file): not an .npz file (not a zip archive)")
+        #expect(fromFile?.kind == .wrongFormat)
     }
 
     /// A member whose `.npy` lies about its shape: the error names the archive and the member.
     @Test func damagedMemberNamesArchiveAndMember() throws {
         let lying = Self.npy(header: "{'descr': '<f4', 'fortran_order': False, 'shape': (100,), }", payload: [0, 0, 0, 0])
         let zip = try ZipArchive.archive([(name: "w.npy", bytes: lying)])
-        Self.expectFailure(naming: "m.npz: w.npy", "data is truncated") { _ = try NpzArchive.read(data: zip, name: "m.npz") }
+        Self.expectFailure(naming: "m.npz: w.npy", "data is truncated", kind: .corrupt) { _ = try NpzArchive.read(data: zip, name: "m.npz") }
     }
 
     /// Random byte damage must give either a result or a LinstoryError, never a crash.

@@ -103,11 +103,13 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let error = #expect(throws: LinstoryError.self) { try PNGFile.write(RGBImage(width: 1, height: 1), to: path) }
         #expect(error?.message.hasPrefix(path + ": ") == true)
         #expect(error?.message.contains("No such file or directory") == true)
+        #expect(error?.kind == .notFound)
     }
 
     @Test func writeEmptyImageFails() throws {
         let dir = try Scratch()
-        #expect(throws: LinstoryError.self) { try PNGFile.write(RGBImage(width: 0, height: 3), to: dir.file("e.png")) }
+        let error = #expect(throws: LinstoryError.self) { try PNGFile.write(RGBImage(width: 0, height: 3), to: dir.file("e.png")) }
+        #expect(error?.kind == .invalidValue)
         #expect(try dir.contents().isEmpty, "a failed write leaves no temporary behind")
     }
 
@@ -168,6 +170,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = "/nonexistent-\(UUID().uuidString)/frame.png"
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message == "\(path): cannot open: No such file or directory")
+        #expect(error?.kind == .notFound)
     }
 
     @Test func notAPNG() throws {
@@ -175,6 +178,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = try dir.write(Array("GIF89a, not a PNG at all".utf8), "fake.png")
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message == "\(path): not a PNG file (no PNG signature)")
+        #expect(error?.kind == .wrongFormat)
     }
 
     @Test func emptyFile() throws {
@@ -182,12 +186,14 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = try dir.write([], "empty.png")
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message == "\(path): not a PNG file (it is empty)")
+        #expect(error?.kind == .wrongFormat)
     }
 
     @Test func directoryIsNotReadable() throws {
         let dir = try Scratch()
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: dir.path) }
         #expect(error?.message.hasPrefix(dir.path + ": cannot read: ") == true)
+        #expect(error?.kind == .unreadable)
     }
 
     @Test(arguments: [4, 20, 60, 120])
@@ -197,6 +203,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = try dir.write(Array(whole.prefix(keep)), "cut.png")
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message.hasPrefix(path + ": truncated PNG") == true, "\(error?.message ?? "")")
+        #expect(error?.kind == .corrupt)
     }
 
     /// Cut after the pixel data but before IEND: the pixels decode, yet the file is still incomplete.
@@ -207,6 +214,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = try dir.write(Array(whole.prefix(iend)), "cut.png")
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message == "\(path): truncated PNG: the data ends early")
+        #expect(error?.kind == .corrupt)
     }
 
     /// libpng inflates IDAT as it streams, so damaged pixel data is usually caught by zlib before the
@@ -220,6 +228,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         // The wording after "IDAT: " is zlib's and varies between zlib versions.
         #expect(error?.message.hasPrefix("\(path): corrupt PNG: IDAT: ") == true, "\(error?.message ?? "")")
+        #expect(error?.kind == .corrupt)
     }
 
     @Test func badChecksumReportsLibpngsMessage() throws {
@@ -230,6 +239,7 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         let path = try dir.write(png, "bad.png")
         let error = #expect(throws: LinstoryError.self) { try PNGFile.read(path: path) }
         #expect(error?.message == "\(path): corrupt PNG: IDAT: CRC error")
+        #expect(error?.kind == .corrupt)
     }
 
     @Test func absurdSizeIsRefusedBeforeAllocating() throws {
@@ -243,12 +253,14 @@ private func chunkOffset(_ png: [UInt8], _ type: String) -> Int? {
         png.replaceSubrange(29..<33, with: [UInt8(crc >> 24), UInt8(crc >> 16 & 255), UInt8(crc >> 8 & 255), UInt8(crc & 255)])
         let error = #expect(throws: LinstoryError.self) { try PNGFile.decode(png, name: "huge") }
         #expect(error?.message.hasPrefix("huge: image too large (40000x40000") == true, "\(error?.message ?? "")")
+        #expect(error?.kind == .tooLarge)
     }
 
     @Test func truncatedMemory() throws {
         let png = try bytes(fixture("interlaced.png"))
         let error = #expect(throws: LinstoryError.self) { try PNGFile.decode(Array(png.prefix(100)), name: "buffer") }
         #expect(error?.message == "buffer: truncated PNG: the data ends early")
+        #expect(error?.kind == .corrupt)
     }
 }
 

@@ -9,18 +9,31 @@ import TestSupport
 struct PickleHostileInputTests {
     /// Runs `body`, which must fail with a LinstoryError, within `seconds` (generous: the machine is shared,
     /// and what this catches is quadratic work or a hang, minutes not seconds); returns the message.
-    static func refusal(within seconds: Double = 10, _ body: () throws -> Void) -> String {
+    /// When `kind` is given, the error must be of that kind.
+    static func refusal(
+        within seconds: Double = 10, kind: LinstoryError.Kind? = nil, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Void
+    ) -> String {
         let start = ContinuousClock.now
-        let message = linstoryFailure(body)
+        var caught: LinstoryError?
+        let message = linstoryFailure {
+            do { try body() } catch let error as LinstoryError {
+                caught = error
+                throw error
+            }
+        }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .milliseconds(Int(seconds * 1000)), "took \(elapsed)")
         #expect(message != nil, "was accepted")
         #expect(message?.hasPrefix("not a LinstoryError") != true, "\(message ?? "")")
+        if let kind { #expect(caught?.kind == kind, "\(message ?? "")", sourceLocation: sourceLocation) }
         return message ?? ""
     }
 
-    static func plain(_ w: PickleWriter) -> String {
-        refusal { _ = try NetworkSnapshot(bytes: w.bytes, name: "evil.pkl") }
+    static func plain(
+        _ w: PickleWriter, kind: LinstoryError.Kind? = nil, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> String {
+        refusal(kind: kind, sourceLocation: sourceLocation) { _ = try NetworkSnapshot(bytes: w.bytes, name: "evil.pkl") }
     }
 
     /// `module.name(arg)`, as a pickle that runs a command would be written, by GLOBAL and by STACK_GLOBAL.
@@ -36,14 +49,14 @@ struct PickleHostileInputTests {
         w.raw([0x85])  // TUPLE1
         w.reduce()
         w.stop()
-        #expect(Self.plain(w).contains("refers to the global '\(module).\(name)', which linstory refuses to load"))
+        #expect(Self.plain(w, kind: .unsupported).contains("refers to the global '\(module).\(name)', which linstory refuses to load"))
 
         var s = PickleWriter(protocol: 4)
         s.string(module)
         s.string(name)
         s.raw([0x93])  // STACK_GLOBAL
         s.stop()
-        #expect(Self.plain(s).contains("'\(module).\(name)'"))
+        #expect(Self.plain(s, kind: .unsupported).contains("'\(module).\(name)'"))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/linstory-pwned"))
     }
 
@@ -56,7 +69,7 @@ struct PickleHostileInputTests {
         w.reduce()
         w.stop()
         let zip = try ZipArchive.archive([("archive/data.pkl", w.bytes)])
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: zip, name: "evil.pt") }.contains("'os.system'"))
+        #expect(Self.refusal(kind: .unsupported) { _ = try RosinalityCheckpoint(bytes: zip, name: "evil.pt") }.contains("'os.system'"))
 
         var outer = PickleWriter(protocol: 4)
         outer.global("torch.storage", "_load_from_bytes")
@@ -64,7 +77,7 @@ struct PickleHostileInputTests {
         outer.raw([0x85])
         outer.reduce()
         outer.stop()
-        #expect(Self.plain(outer).contains("refers to the global 'os.system'"))
+        #expect(Self.plain(outer, kind: .unsupported).contains("refers to the global 'os.system'"))
     }
 
     /// A legacy torch.save stream whose object pickle is `pickle`.
@@ -90,7 +103,7 @@ struct PickleHostileInputTests {
         outer.raw([0x85])
         outer.reduce()
         outer.stop()
-        #expect(Self.plain(outer).contains("no nested storage stream may appear"))
+        #expect(Self.plain(outer, kind: .unsupported).contains("no nested storage stream may appear"))
     }
 
     @Test func truncatedFilesFailCleanly() throws {
@@ -117,14 +130,14 @@ struct PickleHostileInputTests {
     @Test func zipWithAMissingStorage() throws {
         let state: TorchSaveWriter.StateDict = [("a", Tensor(shape: [4], repeating: 1)), ("b", Tensor(shape: [2, 3], repeating: 2))]
         let bytes = try TorchSaveWriter.zip([("g_ema", state)], drop: 1)
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: bytes, name: "m.pt") }
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: bytes, name: "m.pt") }
             == "m.pt: tensor 'b': its storage 'archive/data/1' is missing from the archive")
     }
 
     @Test func storageShorterThanItsTensor() throws {
         let state: TorchSaveWriter.StateDict = [("a", Tensor(shape: [4], repeating: 1)), ("b", Tensor(shape: [2, 3], repeating: 2))]
         let bytes = try TorchSaveWriter.zip([("g_ema", state)], truncate: (index: 1, bytes: 4))
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: bytes, name: "s.pt") }
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: bytes, name: "s.pt") }
             == "s.pt: tensor 'b': its storage 'archive/data/1' holds 20 bytes, but is recorded as 6 float32 elements")
     }
 
@@ -156,37 +169,37 @@ struct PickleHostileInputTests {
     @Test func absurdSizesAreRefusedBeforeAllocating() throws {
         let huge = 1 << 60
         let a = try Self.zipWithTensor(numel: huge, shape: [1 << 30, 1 << 30], strides: [1 << 30, 1])
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: a, name: "a.pt") }.contains("holds 4 bytes, but is recorded as \(huge) float32 elements"))
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: a, name: "a.pt") }.contains("holds 4 bytes, but is recorded as \(huge) float32 elements"))
         let b = try Self.zipWithTensor(numel: 1, shape: [huge], strides: [0])
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: b, name: "b.pt") }.contains("has \(huge) elements but its storage holds 1"))
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: b, name: "b.pt") }.contains("has \(huge) elements but its storage holds 1"))
         let c = try Self.zipWithTensor(numel: 1, shape: [1 << 40, 1 << 40], strides: [1, 1])
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: c, name: "c.pt") }.contains("too many elements to count"))
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: c, name: "c.pt") }.contains("too many elements to count"))
         let d = try Self.zipWithTensor(numel: 4, shape: [2, 2], strides: [Int.max / 2, 1])
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: d, name: "d.pt") }.contains("reaches element"))
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: d, name: "d.pt") }.contains("reaches element"))
 
         // A legacy stream whose storage claims 2^60 elements of data.
         var legacy = TorchSaveWriter.legacy([("g_ema", [("w", Tensor(shape: [2], repeating: 1))])])
         let countAt = legacy.count - 16
         withUnsafeBytes(of: UInt64(huge).littleEndian) { for (i, b) in $0.enumerated() { legacy[countAt + i] = b } }
-        #expect(Self.refusal { _ = try RosinalityCheckpoint(bytes: legacy, name: "l.pt") }.contains("claims \(huge) elements"))
+        #expect(Self.refusal(kind: .corrupt) { _ = try RosinalityCheckpoint(bytes: legacy, name: "l.pt") }.contains("claims \(huge) elements"))
 
         // BINBYTES8 / BINUNICODE8 lengths beyond the file.
         var w = PickleWriter(protocol: 4)
         w.raw([0x8E] + [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F])
-        #expect(Self.plain(w).contains("remain (truncated file?)"))
+        #expect(Self.plain(w, kind: .corrupt).contains("remain (truncated file?)"))
     }
 
     @Test func deepNestingIsBoundedAndNeverRecurses() {
         var marks = PickleWriter()
         marks.raw([UInt8](repeating: 0x28, count: 100_000))
-        #expect(Self.plain(marks).contains("nests deeper than 1000 levels"))
+        #expect(Self.plain(marks, kind: .tooLarge).contains("nests deeper than 1000 levels"))
 
         // A million lists, each appended into the one before: deep data, built by a loop.
         var lists = PickleWriter()
         lists.raw([UInt8](repeating: 0x5D, count: 1_000_000))
         lists.raw([UInt8](repeating: 0x61, count: 999_999))
         lists.stop()
-        #expect(Self.plain(lists).contains("not an NVIDIA snapshot dict"))
+        #expect(Self.plain(lists, kind: .wrongFormat).contains("not an NVIDIA snapshot dict"))
 
         // Persistent modules nested 40 deep.
         var m = PickleWriter(protocol: 4)
@@ -208,13 +221,13 @@ struct PickleHostileInputTests {
         }
         m.raw([0x73])
         m.stop()
-        #expect(Self.plain(m).contains("modules nest deeper than 32 levels"))
+        #expect(Self.plain(m, kind: .tooLarge).contains("modules nest deeper than 32 levels"))
     }
 
     @Test func memoAbuseIsCheapOrRefused() {
         var unset = PickleWriter()
         unset.binGet(7)
-        #expect(Self.plain(unset).contains("memo entry 7, which was never stored"))
+        #expect(Self.plain(unset, kind: .corrupt).contains("memo entry 7, which was never stored"))
 
         // A far memo index costs one entry, not four billion.
         var far = PickleWriter()
@@ -222,7 +235,7 @@ struct PickleHostileInputTests {
         far.raw([0x72, 0xFF, 0xFF, 0xFF, 0xFF])  // LONG_BINPUT 2^32 - 1
         far.raw([0x6A, 0xFF, 0xFF, 0xFF, 0xFF])  // LONG_BINGET
         far.stop()
-        #expect(Self.plain(far).contains("no 'G_ema'"))
+        #expect(Self.plain(far, kind: .notFound).contains("no 'G_ema'"))
 
         // A 200,000-item list recalled 100,000 times into OrderedDict(...), which would copy 2e10 items.
         var copies = PickleWriter()
@@ -239,7 +252,7 @@ struct PickleHostileInputTests {
             copies.raw([0x30])  // POP
         }
         copies.stop()
-        #expect(Self.plain(copies).contains("more work than its size allows"))
+        #expect(Self.plain(copies, kind: .tooLarge).contains("more work than its size allows"))
 
         // One nested storage stream recalled and parsed again and again.
         var streams = PickleWriter(protocol: 4)
@@ -266,32 +279,32 @@ struct PickleHostileInputTests {
         cycle.binGet(0)
         cycle.raw([0x61])  // APPEND
         cycle.stop()
-        #expect(Self.plain(cycle).contains("not an NVIDIA snapshot dict"))
+        #expect(Self.plain(cycle, kind: .wrongFormat).contains("not an NVIDIA snapshot dict"))
     }
 
     @Test func otherMalformedPickles() {
         var proto = PickleWriter(protocol: 9)
         proto.stop()
-        #expect(Self.plain(proto).contains("uses protocol 9"))
+        #expect(Self.plain(proto, kind: .unsupported).contains("uses protocol 9"))
         var op = PickleWriter()
         op.raw([0xFF])
-        #expect(Self.plain(op).contains("unknown opcode 0xFF"))
+        #expect(Self.plain(op, kind: .corrupt).contains("unknown opcode 0xFF"))
         var underflow = PickleWriter()
         underflow.mark()
         underflow.raw([0x30])
-        #expect(Self.plain(underflow).contains("pops an empty stack"))
+        #expect(Self.plain(underflow, kind: .corrupt).contains("pops an empty stack"))
         var inst = PickleWriter()
         inst.raw(Array("ios\nsystem\n".utf8))
-        #expect(Self.plain(inst).contains("INST/OBJ"))
+        #expect(Self.plain(inst, kind: .unsupported).contains("INST/OBJ"))
         var ext = PickleWriter()
         ext.raw([0x82, 1])
-        #expect(Self.plain(ext).contains("extension registry"))
+        #expect(Self.plain(ext, kind: .unsupported).contains("extension registry"))
         var persid = PickleWriter()
         persid.string("x")
         persid.binPersId()
-        #expect(Self.plain(persid).contains("persistent id"))
+        #expect(Self.plain(persid, kind: .corrupt).contains("persistent id"))
         var notUTF8 = PickleWriter()
         notUTF8.raw([0x8C, 2, 0xC3, 0x28])
-        #expect(Self.plain(notUTF8).contains("not UTF-8"))
+        #expect(Self.plain(notUTF8, kind: .corrupt).contains("not UTF-8"))
     }
 }

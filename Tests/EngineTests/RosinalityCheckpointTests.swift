@@ -110,9 +110,11 @@ struct RosinalityCheckpointTests {
         state.removeAll { $0.name == "convs.3.noise.weight" }
         let missing = try Self.scratch("m.pt", try TorchSaveWriter.zip([("g_ema", state)]))
         #expect(linstoryFailure { _ = try GeneratorCheckpoint.load(path: missing) } == "\(missing): missing tensor 'convs.3.noise.weight' (not a rosinality generator?)")
+        #expect(#expect(throws: LinstoryError.self) { _ = try GeneratorCheckpoint.load(path: missing) }?.kind == .notFound)
         state.append(("convs.3.noise.weight", Tensor(zeros: [1])))
         state.append(("convs.99.extra", Tensor(zeros: [1])))
         let extra = try Self.scratch("e.pt", try TorchSaveWriter.zip([("g_ema", state)]))
         #expect(linstoryFailure { _ = try GeneratorCheckpoint.load(path: extra) } == "\(extra): unexpected tensor 'convs.99.extra' in g_ema")
+        #expect(#expect(throws: LinstoryError.self) { _ = try GeneratorCheckpoint.load(path: extra) }?.kind == .unsupported)
     }
 }

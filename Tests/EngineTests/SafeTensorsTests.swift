@@ -28,9 +28,9 @@ private func safetensorsBytes(header: String, data: [UInt8] = [], headerLength: 
 /// Plain stdio rather than `Data.write`, which is ten times slower here and the corruption test writes
 /// over a thousand files.
 private func writeFile(_ bytes: [UInt8], _ path: String) throws {
-    guard let file = fopen(path, "wb") else { throw LinstoryError(file: path, "cannot create test file") }
+    guard let file = fopen(path, "wb") else { throw LinstoryError(.unreadable, file: path, "cannot create test file") }
     let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-    guard fclose(file) == 0, written == bytes.count else { throw LinstoryError(file: path, "cannot write test file") }
+    guard fclose(file) == 0, written == bytes.count else { throw LinstoryError(.unreadable, file: path, "cannot write test file") }
 }
 
 private func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
@@ -204,15 +204,18 @@ struct SafeTensorsRoundTripTests {
                 try SafeTensorsWriter.write([("w", t), ("w", t)], metadata: [:], to: path)
             }
             #expect(duplicate?.message == #"\#(path): two tensors named "w""#)
+            #expect(duplicate?.kind == .invalidValue)
             let reserved = #expect(throws: LinstoryError.self) {
                 try SafeTensorsWriter.write([("__metadata__", t)], metadata: [:], to: path)
             }
             #expect(reserved?.message.hasPrefix(path + ": ") == true)
+            #expect(reserved?.kind == .invalidValue)
             let missingFolder = folder + "/no/such/folder/x.safetensors"
             let unwritable = #expect(throws: LinstoryError.self) {
                 try SafeTensorsWriter.write([("w", t)], metadata: [:], to: missingFolder)
             }
             #expect(unwritable?.message.hasPrefix(missingFolder + ": ") == true)
+            #expect(unwritable?.kind == .notFound)
             #expect(!FileManager.default.fileExists(atPath: path))
         }
     }
@@ -280,6 +283,7 @@ struct SafeTensorsRoundTripTests {
             #expect(try file.rawBytes("mask") == [1, 0, 1])
             let error = #expect(throws: LinstoryError.self) { try file.tensor("steps") }
             #expect(error?.message.hasPrefix(path + #": tensor "steps" has dtype I64"#) == true)
+            #expect(error?.kind == .unsupported)
             try file.validateFinite("steps")
         }
     }
@@ -288,9 +292,11 @@ struct SafeTensorsRoundTripTests {
         let file = try SafeTensorsFile(path: tiny32Weights)
         let unknown = #expect(throws: LinstoryError.self) { try file.tensor("mapping.fc9.weight") }
         #expect(unknown?.message == #"\#(tiny32Weights): no tensor named "mapping.fc9.weight" (the file has 75)"#)
+        #expect(unknown?.kind == .notFound)
         let missing = "/nonexistent/linstory/x.safetensors"
         let error = #expect(throws: LinstoryError.self) { try SafeTensorsFile(path: missing) }
         #expect(error?.message.hasPrefix(missing + ": cannot open") == true)
+        #expect(error?.kind == .notFound)
     }
 
     @Test func validateFiniteNamesTheFirstBadElement() throws {
@@ -307,8 +313,10 @@ struct SafeTensorsRoundTripTests {
             try file.validateFinite("ok")
             let nan = #expect(throws: LinstoryError.self) { try file.validateFinite("w") }
             #expect(nan?.message == #"\#(path): tensor "w" has NaN at index [1, 1] (element 4 of 6)"#)
+            #expect(nan?.kind == .corrupt)
             let inf = #expect(throws: LinstoryError.self) { try file.validateFinite("z") }
             #expect(inf?.message == #"\#(path): tensor "z" has -Inf at index [0] (element 0 of 1)"#)
+            #expect(inf?.kind == .corrupt)
             let all = #expect(throws: LinstoryError.self) { try file.validateAllFinite() }
             #expect(all == nan)
         }
@@ -322,6 +330,7 @@ struct SafeTensorsRoundTripTests {
             try writeFile(safetensorsBytes(header: header, data: data), path)
             let error = #expect(throws: LinstoryError.self) { try SafeTensorsFile(path: path).validateFinite("d") }
             #expect(error?.message.contains("1e+300, which overflows float32 at index [1]") == true)
+            #expect(error?.kind == .corrupt)
         }
     }
 
@@ -348,6 +357,7 @@ struct SafeTensorsHostileTests {
                 #expect(message.contains(words), "message: \(message)")
             }
             #expect(!message.unicodeScalars.contains { $0.value < 0x20 }, "raw control character in: \(message)")
+            #expect(error?.kind == hostile.kind, "message: \(message)")
         }
     }
 
@@ -404,19 +414,23 @@ struct SafeTensorsHostileTests {
 }
 
 extension SafeTensorsHostileTests {
-    /// A malformed file and the words its error must contain, besides the path it must start with.
+    /// A malformed file, the words its error must contain besides the path it must start with, and
+    /// the error's kind (most damage is `.corrupt`).
     struct Case: CustomTestStringConvertible, Sendable {
         let label: String
         let bytes: [UInt8]
         let expected: [String]
+        var kind: LinstoryError.Kind = .corrupt
         var testDescription: String { label }
 
         /// One entry `w` whose JSON is `entry`, over `dataSize` zero bytes.
-        static func entry(_ label: String, _ entry: String, dataSize: Int = 8, expect: String) -> Case {
+        static func entry(
+            _ label: String, _ entry: String, dataSize: Int = 8, expect: String, kind: LinstoryError.Kind = .corrupt
+        ) -> Case {
             Case(
                 label: label,
                 bytes: safetensorsBytes(header: #"{"w":\#(entry)}"#, data: [UInt8](repeating: 0, count: dataSize)),
-                expected: [#"tensor "w": "#, expect])
+                expected: [#"tensor "w": "#, expect], kind: kind)
         }
 
         static let all: [Case] = [
@@ -429,11 +443,11 @@ extension SafeTensorsHostileTests {
             Case(
                 label: "absurd header length",
                 bytes: safetensorsBytes(header: "{}", headerLength: 200_000_000),
-                expected: ["header length 200000000 is absurd"]),
+                expected: ["header length 200000000 is absurd"], kind: .tooLarge),
             Case(
                 label: "header length beyond Int",
                 bytes: safetensorsBytes(header: "{}", headerLength: .max),
-                expected: ["header length 18446744073709551615 is absurd"]),
+                expected: ["header length 18446744073709551615 is absurd"], kind: .tooLarge),
             Case(
                 label: "header not valid JSON", bytes: safetensorsBytes(header: #"{"w": "#),
                 expected: ["header is not valid JSON: unexpected end of text at file offset 14"]),
@@ -504,7 +518,8 @@ extension SafeTensorsHostileTests {
                 "size does not match shape", #"{"dtype":"F32","shape":[3],"data_offsets":[0,8]}"#,
                 expect: "data_offsets [0, 8] hold 8 bytes, but shape [3] of F32 needs 12"),
             .entry(
-                "unknown dtype", #"{"dtype":"F17","shape":[2],"data_offsets":[0,8]}"#, expect: #"unknown dtype "F17""#),
+                "unknown dtype", #"{"dtype":"F17","shape":[2],"data_offsets":[0,8]}"#, expect: #"unknown dtype "F17""#,
+                kind: .unsupported),
             Case(
                 label: "overlapping tensors",
                 bytes: safetensorsBytes(
@@ -517,7 +532,7 @@ extension SafeTensorsHostileTests {
                 label: "control characters in a name are escaped in the message",
                 bytes: safetensorsBytes(
                     header: "{\"evil\\u001b[2J\":{\"dtype\":\"F17\",\"shape\":[],\"data_offsets\":[0,0]}}"),
-                expected: [#"tensor "evil\u001b[2J": unknown dtype"#]),
+                expected: [#"tensor "evil\u001b[2J": unknown dtype"#], kind: .unsupported),
         ]
     }
 }

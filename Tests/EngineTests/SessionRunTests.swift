@@ -6,8 +6,8 @@ import TestSupport
 /// Sessions end to end on the tiny32 fixture generator (4 frames, a few steps a frame): a run
 /// cancelled after its second saved frame resumes with only the pending frames, the saved frames
 /// come back bit for bit, `redo` recomputes only its ranges, and nothing half-written is left behind.
-@Suite("SessionInversion: per-frame saves, resume, redo")
-struct SessionInversionTests {
+@Suite("SessionRun: per-frame saves, resume, redo")
+struct SessionRunTests {
     /// Counts the observer's calls (one per optimisation step, with the frames it worked on) and
     /// the frames `onFrame` hears of; cancels once `cancelAfterSaved` frames are saved.
     final class RunRecorder: @unchecked Sendable {
@@ -59,30 +59,30 @@ struct SessionInversionTests {
 
         deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-        func manifest(video: String? = nil, model: String? = nil, count: Int = frames) throws -> InversionSession.Manifest {
-            InversionSession.Manifest(
+        func manifest(video: String? = nil, model: String? = nil, count: Int = frames) throws -> SessionFolder.Manifest {
+            SessionFolder.Manifest(
                 video: try FileIdentity(path: video ?? videoPath), model: try FileIdentity(path: model ?? modelPath),
                 resolution: generator.config.imgResolution, fit: "center-crop", fps: 25, videoFrames: Self.frames, first: 0, count: count)
         }
 
         /// Opens (or re-opens, as `--resume` does) the session.
-        func open() throws -> InversionSession { try InversionSession.open(folder: folder, fresh: try manifest()) }
+        func open() throws -> SessionFolder { try SessionFolder.open(folder: folder, fresh: try manifest()) }
 
         func run(
-            _ method: InversionMethod, session: inout InversionSession, budget: Int, resume: Bool, redo: [Range<Int>] = [],
+            _ method: InversionMethod, session: inout SessionFolder, budget: Int, resume: Bool, redo: [Range<Int>] = [],
             recorder: RunRecorder
-        ) throws -> SessionInversion.Outcome {
+        ) throws -> SessionRun.Outcome {
             var settings = InversionSettings()
             settings.batch = 1  // naive saves frame by frame
             settings.seed = 3
-            return try SessionInversion(method: method, budget: budget, settings: settings, lossName: "default").run(
+            return try SessionRun(method: method, budget: budget, settings: settings, lossName: "default").run(
                 session: &session, generator: generator, statistics: statistics, targets: targets,
                 scenes: SceneList(cuts: [], frames: Self.frames), resume: resume, redo: redo,
                 observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
         }
 
         /// Runs until `recorder` cancels; true when the run was cancelled (InversionCancelled).
-        func runCancelled(_ method: InversionMethod, session: inout InversionSession, budget: Int, recorder: RunRecorder) throws -> Bool {
+        func runCancelled(_ method: InversionMethod, session: inout SessionFolder, budget: Int, recorder: RunRecorder) throws -> Bool {
             do {
                 _ = try run(method, session: &session, budget: budget, resume: false, recorder: recorder)
                 return false
@@ -118,9 +118,9 @@ struct SessionInversionTests {
         // Frame 2's first step ran and was told to stop.
         #expect(first.stepFrames == Array(repeating: [0], count: budget) + Array(repeating: [1], count: budget) + [[2]])
 
-        let onDisk = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        let onDisk = try SessionFolder.read(folder: bench.folder).manifest[.naive]
         #expect(onDisk?.status == "dd.." && onDisk?.complete == false && onDisk?.evaluations == 2 * budget, "\(String(describing: onDisk))")
-        #expect(session.manifest.methods["naive"]?.status == "dd..", "the caller's session must know what is saved (it reports it and saves it again)")
+        #expect(session.manifest[.naive]?.status == "dd..", "the caller's session must know what is saved (it reports it and saves it again)")
         #expect(FileManager.default.fileExists(atPath: bench.framePath(.naive, 1)))
         #expect(!FileManager.default.fileExists(atPath: bench.framePath(.naive, 2)))
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
@@ -132,7 +132,7 @@ struct SessionInversionTests {
         #expect(second.savedIndices == [2, 3])
         for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
         for i in 2..<4 { #expect(Self.sameFrame(outcome.frames[i], second.savedFrames[i]!)) }
-        let record = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        let record = try SessionFolder.read(folder: bench.folder).manifest[.naive]
         #expect(record?.status == "dddd" && record?.complete == true && record?.evaluations == 4 * budget)
         #expect(outcome.evaluations == 4 * budget)
         // The assembled latents hold the saved frames.
@@ -140,6 +140,28 @@ struct SessionInversionTests {
         #expect(w.shape == [4, bench.generator.config.numWs, bench.generator.config.wDim])
         for i in 0..<4 { #expect(sameBits(w.slice(i..<(i + 1)).reshaped(Array(w.shape.dropFirst())), outcome.frames[i].ws)) }
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
+    }
+
+    @Test("scene: each saved frame records its line, and the scene's path rebuilt from the files gives the frames back")
+    func sceneFramesRecordTheirSegment() throws {
+        let bench = try Bench()
+        var session = try bench.open()
+        let recorder = RunRecorder()
+        let outcome = try bench.run(.scene, session: &session, budget: 3, resume: false, recorder: recorder)
+        // Four frames are fewer than two minimum segments: one line over the scene.
+        #expect(outcome.frames.allSatisfy { $0.segment == 0...3 }, "\(outcome.frames.map(\.segment))")
+        let reopened = try SessionFolder.read(folder: bench.folder)
+        let names = bench.generator.synthesis.noiseLayerNames
+        let saved = (0..<4).map { reopened.readFrame(index: $0, method: .scene, noiseNames: names) }
+        #expect(saved.allSatisfy { $0?.segment == 0...3 })
+        #expect(try reopened.readLatents(method: .scene, noiseNames: names).allSatisfy { $0.segment == 0...3 })
+        let path = try #require(LatentPath(scene: 0...3) { saved[$0] })
+        #expect(path.segments.map(\.frames) == [0...3])
+        for i in 0..<4 {
+            // The same line through the same ends: a few float32 roundings of latents of size ~1.
+            let d = TensorComparison("frame \(i)", ours: path.latent(atFrame: Double(i)), reference: outcome.frames[i].ws).maxAbsDiff
+            #expect(d <= 2e-6, "frame \(i): \(d)")
+        }
     }
 
     @Test("naive: a saved frame whose file is damaged is redone on resume")
@@ -156,7 +178,7 @@ struct SessionInversionTests {
         let outcome = try bench.run(.naive, session: &reopened, budget: 2, resume: true, recorder: second)
         #expect(second.savedIndices == [1, 2, 3], "frame 1's file is cut short: it must be redone")
         #expect(Self.sameFrame(outcome.frames[0], first.savedFrames[0]!))
-        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["naive"]?.status == "dddd")
+        #expect(try SessionFolder.read(folder: bench.folder).manifest[.naive]?.status == "dddd")
     }
 
     @Test("sequential: cancelled after two saved frames, reopened and resumed from the third (warm, 1 step each)")
@@ -168,15 +190,15 @@ struct SessionInversionTests {
         let first = RunRecorder(cancelAfterSaved: 2)
         #expect(try bench.runCancelled(.sequential, session: &session, budget: budget, recorder: first))
         #expect(first.stepFrames == Array(repeating: [0], count: 10) + [[1], [2]], "\(first.stepFrames)")
-        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]?.status == "dd..")
-        #expect(session.manifest.methods["sequential"]?.status == "dd..", "the caller's session must know what is saved")
+        #expect(try SessionFolder.read(folder: bench.folder).manifest[.sequential]?.status == "dd..")
+        #expect(session.manifest[.sequential]?.status == "dd..", "the caller's session must know what is saved")
 
         var reopened = try bench.open()
         let second = RunRecorder()
         let outcome = try bench.run(.sequential, session: &reopened, budget: budget, resume: true, recorder: second)
         #expect(second.stepFrames == [[2], [3]], "only the pending frames, warm-started: \(second.stepFrames)")
         for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
-        #expect(try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]?.status == "dddd")
+        #expect(try SessionFolder.read(folder: bench.folder).manifest[.sequential]?.status == "dddd")
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
 
@@ -186,8 +208,8 @@ struct SessionInversionTests {
         var settings = InversionSettings()
         settings.seed = 3
         let scenes = SceneList(cuts: [SceneCut(frame: 2, fps: 25)], frames: Bench.frames)
-        func run(_ schedule: SequentialProjector.Schedule, session: inout InversionSession, recorder: RunRecorder) throws -> SessionInversion.Outcome {
-            var inversion = SessionInversion(method: .sequential, budget: 4, settings: settings, lossName: "default")
+        func run(_ schedule: SequentialProjector.Schedule, session: inout SessionFolder, recorder: RunRecorder) throws -> SessionRun.Outcome {
+            var inversion = SessionRun(method: .sequential, budget: 4, settings: settings, lossName: "default")
             inversion.sequentialSchedule = schedule
             inversion.measureHeldOut = false
             return try inversion.run(
@@ -201,7 +223,7 @@ struct SessionInversionTests {
         #expect(recorder.stepFrames == [[0], [0], [0], [1], [2], [2], [2], [3]], "\(recorder.stepFrames)")
         #expect(outcome.frames.map(\.evaluations) == [3, 1, 3, 1])
         #expect(schedule.evaluations(frames: 4, sceneStarts: 2) == 8)
-        let record = try InversionSession.read(folder: bench.folder).manifest.methods["sequential"]
+        let record = try SessionFolder.read(folder: bench.folder).manifest[.sequential]
         #expect(record?.schedule == schedule && record?.evaluations == 8)
 
         // Same schedule: nothing to do. Another schedule: the saved frames do not count.
@@ -226,7 +248,7 @@ struct SessionInversionTests {
         let after = try bench.run(.naive, session: &session, budget: budget, resume: true, redo: [1..<3], recorder: again)
         #expect(again.savedIndices == [1, 2] && again.stepFrames.count == 2 * budget && Set(again.stepFrames) == [[1], [2]], "\(again.stepFrames)")
         for i in [0, 3] { #expect(Self.sameFrame(after.frames[i], before.frames[i]), "frame \(i) is outside the redo ranges") }
-        let record = try InversionSession.read(folder: bench.folder).manifest.methods["naive"]
+        let record = try SessionFolder.read(folder: bench.folder).manifest[.naive]
         #expect(record?.status == "dddd" && record?.evaluations == 4 * budget)
 
         // Resuming a complete session optimises nothing.
@@ -239,9 +261,9 @@ struct SessionInversionTests {
 }
 
 /// The session folder's manifest: refusals and damaged files, each a one-line error naming session.json.
-@Suite("InversionSession: refusals and damaged manifests")
-struct InversionSessionTests {
-    typealias Bench = SessionInversionTests.Bench
+@Suite("SessionFolder: refusals and damaged manifests")
+struct SessionFolderTests {
+    typealias Bench = SessionRunTests.Bench
 
     @Test("Another model, another video or another window is refused; session.json is left as it was")
     func refusesAnotherModelOrVideo() throws {
@@ -249,13 +271,13 @@ struct InversionSessionTests {
         _ = try bench.open()
         let path = bench.folder + "/session.json"
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let cases: [(InversionSession.Manifest, String)] = [
+        let cases: [(SessionFolder.Manifest, String)] = [
             (try bench.manifest(model: Fixtures.path("stylegan2/small64/weights.safetensors")), "another model"),
             (try bench.manifest(video: Clips.bbbCuts), "another video"),
             (try bench.manifest(count: 3), "frames 0..<4"),
         ]
         for (manifest, phrase) in cases {
-            let message = linstoryFailure { _ = try InversionSession.open(folder: bench.folder, fresh: manifest) }
+            let message = linstoryFailure { _ = try SessionFolder.open(folder: bench.folder, fresh: manifest) }
             #expect(message?.hasPrefix(path + ": ") == true && message?.contains(phrase) == true, "\(String(describing: message))")
             #expect(message.map { !$0.contains("\n") } == true)
         }
@@ -264,7 +286,7 @@ struct InversionSessionTests {
         let moved = bench.folder + "-model.safetensors"
         try FileManager.default.copyItem(atPath: bench.modelPath, toPath: moved)
         defer { try? FileManager.default.removeItem(atPath: moved) }
-        #expect(try InversionSession.open(folder: bench.folder, fresh: try bench.manifest(model: moved)).manifest.count == 4)
+        #expect(try SessionFolder.open(folder: bench.folder, fresh: try bench.manifest(model: moved)).manifest.count == 4)
     }
 
     @Test("A damaged or foreign session.json is a one-line error naming it")
@@ -283,7 +305,7 @@ struct InversionSessionTests {
         #expect(damaged[4] != good)
         for text in damaged {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
-            let opens: [() throws -> Void] = [{ _ = try InversionSession.read(folder: bench.folder) }, { _ = try bench.open() }]
+            let opens: [() throws -> Void] = [{ _ = try SessionFolder.read(folder: bench.folder) }, { _ = try bench.open() }]
             for open in opens {
                 let message = linstoryFailure(open)
                 #expect(message?.hasPrefix(path + ": ") == true, "\(String(describing: message)) for \(text.prefix(20))")
@@ -291,13 +313,13 @@ struct InversionSessionTests {
             }
         }
         try FileManager.default.removeItem(atPath: path)
-        #expect(linstoryFailure { _ = try InversionSession.read(folder: bench.folder) }?.contains("session.json missing") == true)
+        #expect(linstoryFailure { _ = try SessionFolder.read(folder: bench.folder) }?.contains("session.json missing") == true)
     }
 }
 
 /// Damaged session files found by Fuzz/SessionFuzz: each must be a one-line `LinstoryError` naming the
 /// file, never a trap in the code that uses what was read.
-extension SessionInversionTests {
+extension SessionRunTests {
     static let fuzzManifest = #"{"version": 2, "video": {"path": "/v.mp4", "bytes": 1, "hash": "a"}, "model": {"path": "/g.pkl", "bytes": 1, "hash": "b"}, "resolution": 8, "fit": "center-crop", "fps": 25, "videoFrames": 4, "first": FIRST, "count": COUNT, "methods": {}}"#
 
     @Test("A session.json whose frame window is not a range of frames is refused when read", arguments: [
@@ -305,7 +327,7 @@ extension SessionInversionTests {
     ])
     func badWindowRefused(first: String, count: String) throws {
         let bytes = Array(Self.fuzzManifest.replacingOccurrences(of: "FIRST", with: first).replacingOccurrences(of: "COUNT", with: count).utf8)
-        let message = linstoryFailure { _ = try InversionSession.manifest(data: Data(bytes), path: "/s/session.json") }
+        let message = linstoryFailure { _ = try SessionFolder.manifest(data: Data(bytes), path: "/s/session.json") }
         #expect(message == "/s/session.json: not a readable session file (frame window first \(first), count \(count))")
     }
 
@@ -314,12 +336,12 @@ extension SessionInversionTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-session-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let text = Self.fuzzManifest.replacingOccurrences(of: "FIRST", with: "0").replacingOccurrences(of: "COUNT", with: "4")
-        let session = try InversionSession.open(folder: folder, fresh: InversionSession.manifest(data: Data(text.utf8), path: "m"))
+        let session = try SessionFolder.open(folder: folder, fresh: SessionFolder.manifest(data: Data(text.utf8), path: "m"))
         try FileManager.default.createDirectory(atPath: folder + "/latents", withIntermediateDirectories: true)
         let path = folder + "/latents/naive.safetensors"
         for noise in [Tensor(zeros: [2, 4, 4]), Tensor(zeros: [])] {
             try SafeTensorsWriter.write([("w", Tensor(zeros: [4, 1, 3])), ("noise/n0", noise)], metadata: [:], to: path)
-            let message = linstoryFailure { _ = try session.readLatents(method: "naive", noiseNames: ["n0"]) }
+            let message = linstoryFailure { _ = try session.readLatents(method: .naive, noiseNames: ["n0"]) }
             #expect(message == "\(path): tensor 'noise/n0' has shape \(noise.shape), expected [4, R, R] like 'w'")
         }
     }
@@ -327,14 +349,14 @@ extension SessionInversionTests {
 
 /// Where sequential starts afresh: each scene's first clean frame, in window numbering; a scene of
 /// transition frames only is not a start (it goes on warm). The bench and the session share the rule.
-extension SessionInversionTests {
+extension SessionRunTests {
     @Test func sequentialStartsAtEachScenesFirstCleanFrame() {
         var scenes = SceneList(cuts: [SceneCut(frame: 4, fps: 25), SceneCut(frame: 7, fps: 25)], frames: 12)
-        #expect(SessionInversion.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 4, 7])
+        #expect(SessionRun.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 4, 7])
         scenes.scenes[1].clean = 4..<4  // all transition
         scenes.scenes[2].clean = 8..<12  // its first frame is a transition frame
-        #expect(SessionInversion.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 8])
+        #expect(SessionRun.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 8])
         // A window from frame 2: numbering moves with it.
-        #expect(SessionInversion.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 6])
+        #expect(SessionRun.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 6])
     }
 }

@@ -26,14 +26,15 @@ struct SubprocessSignalTests {
         let writer = try VideoFileWriter(
             path: scratch.path + "/out.mp4", width: 256, height: 256, fps: 25, tools: FFmpegTools(ffmpeg: fake, ffprobe: fake), stallTimeout: 30)
         let frame = RGBImage(width: 256, height: 256, fill: (10, 20, 30))  // 196 KiB: more than a pipe holds
-        var failure: String?
+        var failure: LinstoryError?
         for _ in 0..<20 {
             do { try writer.write(frame) } catch let e as LinstoryError {
-                failure = e.message
+                failure = e
                 break
             }
         }
-        let message = try #require(failure, "20 frames went into a child that had exited")
+        let message = try #require(failure, "20 frames went into a child that had exited").message
+        #expect(failure?.kind == .tool)
         #expect(message.contains("out.mp4") && message.contains("ffmpeg stopped"), "\(message)")
         #expect(!message.contains("\n"))
         let after = Self.pipeHandler()

@@ -8,16 +8,16 @@ import TestSupport
 @Suite("video errors")
 struct VideoErrorTests {
     /// Reads to the end and returns the error, if any.
-    func failure(_ open: () throws -> any FrameSource) -> (message: String, frames: Int)? {
+    func failure(_ open: () throws -> any FrameSource) -> (message: String, frames: Int, kind: LinstoryError.Kind?)? {
         var frames = 0
         do {
             let source = try open()
             while try source.next() != nil { frames += 1 }
             return nil
         } catch let e as LinstoryError {
-            return (e.message, frames)
+            return (e.message, frames, e.kind)
         } catch {
-            return ("not a LinstoryError: \(error)", frames)
+            return ("not a LinstoryError: \(error)", frames, nil)
         }
     }
 
@@ -34,12 +34,14 @@ struct VideoErrorTests {
             _ = try FFmpegTools.locate(for: Clips.bbbCuts, searchPath: scratch.path)
         } catch let e as LinstoryError {
             expectOneLine(e.message, naming: Clips.bbbCuts, saying: ["ffmpeg", "PATH", "apt-get install ffmpeg"])
+            #expect(e.kind == .tool)
         }
     }
 
     @Test func missingFile() {
         let r = failure { try VideoInput.open("/no/such/clip.mp4") }
         expectOneLine(r?.message ?? "", naming: "/no/such/clip.mp4", saying: ["no such file"])
+        #expect(r?.kind == .notFound)
     }
 
     @Test func notAVideo() throws {
@@ -48,6 +50,7 @@ struct VideoErrorTests {
         try Data("these are not frames\n".utf8).write(to: URL(fileURLWithPath: path))
         let r = failure { try VideoInput.open(path) }
         expectOneLine(r?.message ?? "", naming: path, saying: ["not a video", "Invalid data"])
+        #expect(r?.kind == .wrongFormat)
     }
 
     @Test func audioOnlyFileHasNoVideoStream() throws {
@@ -56,6 +59,7 @@ struct VideoErrorTests {
         try ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=0.2", path])
         let r = failure { try VideoInput.open(path) }
         expectOneLine(r?.message ?? "", naming: path, saying: ["no video stream"])
+        #expect(r?.kind == .wrongFormat)
     }
 
     @Test func truncatedVideoReportsFramesRead() throws {
@@ -67,6 +71,7 @@ struct VideoErrorTests {
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         let r = try #require(failure { try VideoInput.open(cut) })
         expectOneLine(r.message, naming: cut, saying: ["truncated or corrupt", "read \(r.frames) frames of 202"])
+        #expect(r.kind == .corrupt)
         #expect(r.frames > 10 && r.frames < 202)
     }
 
@@ -78,6 +83,7 @@ struct VideoErrorTests {
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
         let r = failure { try VideoInput.open(cut) }
         expectOneLine(r?.message ?? "", naming: cut, saying: ["not a video", "moov atom not found"])
+        #expect(r?.kind == .wrongFormat)  // ffprobe cannot tell a cut-off index from a foreign file
     }
 
     @Test func zeroFrameVideo() throws {
@@ -86,6 +92,7 @@ struct VideoErrorTests {
         try Data("YUV4MPEG2 W64 H48 F25:1 Ip A1:1 C420jpeg\n".utf8).write(to: URL(fileURLWithPath: path))
         let r = failure { try VideoInput.open(path) }
         expectOneLine(r?.message ?? "", naming: path, saying: ["contains no frames"])
+        #expect(r?.kind == .notFound)
     }
 
     @Test func stalledFFmpegIsKilled() throws {
@@ -103,6 +110,7 @@ struct VideoErrorTests {
         let r = failure { try VideoFileReader(path: Clips.bbbCuts, tools: tools, stallTimeout: 1) }
         #expect(Date().timeIntervalSince(start) < 10)
         expectOneLine(r?.message ?? "", naming: Clips.bbbCuts, saying: ["stalled", "after 0 frames"])
+        #expect(r?.kind == .tool)
         #expect(zombieChildren() == [])
     }
 
@@ -116,6 +124,7 @@ struct VideoErrorTests {
         let real = try FFmpegTools.locate(for: Clips.bbbCuts)
         let r = failure { try VideoFileReader(path: Clips.bbbCuts, scaling: .width(64), tools: FFmpegTools(ffmpeg: fake, ffprobe: real.ffprobe)) }
         expectOneLine(r?.message ?? "", naming: Clips.bbbCuts, saying: ["truncated or corrupt", "read 1 frame of 202", "Invalid data"])
+        #expect(r?.kind == .corrupt)
     }
 
     @Test func nonPNGFileInAFrameFolder() throws {
@@ -124,6 +133,7 @@ struct VideoErrorTests {
         try Data("x".utf8).write(to: URL(fileURLWithPath: scratch.file("001.jpg")))
         let r = failure { try VideoInput.open(scratch.path) }
         expectOneLine(r?.message ?? "", naming: scratch.file("001.jpg"), saying: ["not a PNG"])
+        #expect(r?.kind == .wrongFormat)
     }
 
     @Test func corruptPNGInAFrameFolder() throws {
@@ -133,6 +143,7 @@ struct VideoErrorTests {
         try Data(png.prefix(png.count - 30)).write(to: URL(fileURLWithPath: scratch.file("001.png")))
         let r = try #require(failure { try VideoInput.open(scratch.path) })
         expectOneLine(r.message, naming: scratch.file("001.png"), saying: [])
+        #expect(r.kind == .corrupt)
         #expect(r.frames == 1)
     }
 
@@ -142,12 +153,14 @@ struct VideoErrorTests {
         try PNGFile.write(patternFrame(1, width: 40), to: scratch.file("001.png"))
         let r = failure { try VideoInput.open(scratch.path) }
         expectOneLine(r?.message ?? "", naming: scratch.file("001.png"), saying: ["40x32", "000.png", "48x32"])
+        #expect(r?.kind == .mismatch)
     }
 
     @Test func emptyFolder() throws {
         let scratch = try VideoScratch()
         let r = failure { try VideoInput.open(scratch.path) }
         expectOneLine(r?.message ?? "", naming: scratch.path, saying: ["no PNG frames"])
+        #expect(r?.kind == .notFound)
     }
 }
 
@@ -159,5 +172,5 @@ func ffmpeg(_ arguments: [String]) throws {
     p.arguments = ["-nostdin", "-v", "error", "-y"] + arguments
     try p.run()
     p.waitUntilExit()
-    if p.terminationStatus != 0 { throw LinstoryError("ffmpeg \(arguments) failed") }
+    if p.terminationStatus != 0 { throw LinstoryError(.tool, "ffmpeg \(arguments) failed") }
 }

@@ -63,12 +63,14 @@ struct VideoWriterTests {
     @Test func writingWithNoFramesFails() throws {
         let scratch = try VideoScratch()
         let writer = try VideoFileWriter(path: scratch.file("empty.mp4"), width: 16, height: 16, fps: 25)
-        #expect(throws: LinstoryError.self) { try writer.finish() }
+        let error = #expect(throws: LinstoryError.self) { try writer.finish() }
+        #expect(error?.kind == .invalidValue)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == [])
     }
 
     @Test func writingIntoAMissingFolderFails() {
-        #expect(throws: LinstoryError.self) { _ = try VideoFileWriter(path: "/no/such/folder/x.mp4", width: 16, height: 16, fps: 25) }
+        let error = #expect(throws: LinstoryError.self) { _ = try VideoFileWriter(path: "/no/such/folder/x.mp4", width: 16, height: 16, fps: 25) }
+        #expect(error?.kind == .notFound)
     }
 
     @Test func sideBySideVideo() throws {

@@ -95,7 +95,8 @@ import TestSupport
         try AtomicFile.write([UInt8](repeating: 0x41, count: 40), to: path)
         let repaired = try WStatistics.load(orComputeFor: tiny, cachePath: path, samples: 300)
         #expect(repaired.wAvg == first.wAvg)
-        #expect(throws: LinstoryError.self) { try WStatistics.read(path: folder + "/missing.safetensors") }
+        let missing = #expect(throws: LinstoryError.self) { try WStatistics.read(path: folder + "/missing.safetensors") }
+        #expect(missing?.kind == .notFound)
     }
 
     // MARK: - Gaussianized-W prior
@@ -209,9 +210,10 @@ import TestSupport
     }
 
     @Test func singularCovarianceIsAnError() {
-        #expect(throws: LinstoryError.self) {
+        let error = #expect(throws: LinstoryError.self) {
             try GaussianizedWPrior(
                 mean: Tensor(zeros: [3]), covariance: Tensor(shape: [3, 3], values: [1, 1, 0, 1, 1, 0, 0, 0, 1]), ridge: 0)
         }
+        #expect(error?.kind == .invalidValue)
     }
 }

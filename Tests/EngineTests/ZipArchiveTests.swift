@@ -14,7 +14,8 @@ import Testing
     }
 
     private static func expectFailure(
-        _ archive: [UInt8], entry: String? = nil, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation
+        _ archive: [UInt8], entry: String? = nil, _ phrase: String, kind: LinstoryError.Kind? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         do {
             let zip = try ZipArchive(data: archive, name: "hostile.zip")
@@ -23,6 +24,7 @@ import Testing
         } catch let error as LinstoryError {
             #expect(error.message.hasPrefix("hostile.zip: "), "\(error.message)", sourceLocation: sourceLocation)
             #expect(phrase.isEmpty || error.message.contains(phrase), "\(error.message)", sourceLocation: sourceLocation)
+            if let kind { #expect(error.kind == kind, "\(error.message)", sourceLocation: sourceLocation) }
         } catch {
             Issue.record("not a LinstoryError: \(error)", sourceLocation: sourceLocation)
         }
@@ -72,7 +74,7 @@ import Testing
     @Test func missingEntryThrows() throws {
         let zip = try ZipArchive(data: Self.bytes("savez_two.npz"), name: "hostile.zip")
         #expect(zip.entry(named: "c.npy") == nil)
-        #expect(throws: LinstoryError(file: "hostile.zip", "no entry 'c.npy' in the archive")) {
+        #expect(throws: LinstoryError(.notFound, file: "hostile.zip", "no entry 'c.npy' in the archive")) {
             _ = try zip.data(for: "c.npy")
         }
     }
@@ -104,8 +106,8 @@ import Testing
     }
 
     @Test func notAZip() {
-        Self.expectFailure(Array("just some text, no zip here".utf8), "not a zip archive")
-        Self.expectFailure([], "not a zip archive")
+        Self.expectFailure(Array("just some text, no zip here".utf8), "not a zip archive", kind: .wrongFormat)
+        Self.expectFailure([], "not a zip archive", kind: .wrongFormat)
     }
 
     /// The directory says the entry is longer than the bytes left in the file.
@@ -115,72 +117,72 @@ import Testing
         // Still inside the file (so the directory itself is plausible), but past the data area.
         Self.put32(150, at: record + 20, in: &bytes)
         Self.put32(150, at: record + 24, in: &bytes)
-        Self.expectFailure(bytes, "is truncated")
+        Self.expectFailure(bytes, "is truncated", kind: .corrupt)
     }
 
     @Test func hugeUncompressedSizeIsRefusedBeforeAllocating() throws {
         var bytes = try Self.bytes("savez_compressed_two.npz")
         Self.put32(0xFFFF_FFF0, at: Self.centralRecord(bytes, 0) + 24, in: &bytes)
-        Self.expectFailure(bytes, entry: "a.npy", "implausible")
+        Self.expectFailure(bytes, entry: "a.npy", "implausible", kind: .corrupt)
     }
 
     @Test func corruptDeflateStream() throws {
         var bytes = try Self.bytes("savez_compressed_two.npz")
         let dataStart = 30 + 5 + 20  // local header, "a.npy", ZIP64 extra numpy writes
         for i in dataStart ..< dataStart + 40 { bytes[i] = 0xFF }
-        Self.expectFailure(bytes, entry: "a.npy", "corrupt deflate data")
+        Self.expectFailure(bytes, entry: "a.npy", "corrupt deflate data", kind: .corrupt)
     }
 
     @Test func deflateStreamCutShort() throws {
         var bytes = try Self.bytes("savez_compressed_two.npz")
         let record = Self.centralRecord(bytes, 0)
         Self.put32(Self.get32(bytes, at: record + 20) / 2, at: record + 20, in: &bytes)
-        Self.expectFailure(bytes, entry: "a.npy", "deflate data ends early")
+        Self.expectFailure(bytes, entry: "a.npy", "deflate data ends early", kind: .corrupt)
     }
 
     @Test func deflateLongerThanDeclared() throws {
         var bytes = try Self.bytes("savez_compressed_two.npz")
         let record = Self.centralRecord(bytes, 0)
         Self.put32(Self.get32(bytes, at: record + 24) - 10, at: record + 24, in: &bytes)
-        Self.expectFailure(bytes, entry: "a.npy", "more than its declared")
+        Self.expectFailure(bytes, entry: "a.npy", "more than its declared", kind: .corrupt)
     }
 
     @Test func damagedStoredDataFailsCRC() throws {
         var bytes = try ZipArchive.archive([(name: "a.npy", bytes: [UInt8](repeating: 7, count: 100))])
         bytes[30 + 5 + 50] ^= 1
-        Self.expectFailure(bytes, "CRC-32")
+        Self.expectFailure(bytes, "CRC-32", kind: .corrupt)
     }
 
     @Test func unsupportedMethodAndEncryption() throws {
         var bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         let record = Self.centralRecord(bytes, 0)
         bytes[record + 10] = 12  // bzip2
-        Self.expectFailure(bytes, "compression method 12")
+        Self.expectFailure(bytes, "compression method 12", kind: .unsupported)
         bytes[record + 10] = 0
         bytes[record + 8] |= 1
-        Self.expectFailure(bytes, "encrypted")
+        Self.expectFailure(bytes, "encrypted", kind: .unsupported)
     }
 
     @Test func directoryPointingOutsideTheFile() throws {
         var bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         let end = bytes.count - 22
         Self.put32(0x7FFF_FFFF, at: end + 16, in: &bytes)
-        Self.expectFailure(bytes, "central directory lies outside the file")
+        Self.expectFailure(bytes, "central directory lies outside the file", kind: .corrupt)
         bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         bytes[end + 10] = 0xFF  // more entries than the directory can hold
-        Self.expectFailure(bytes, "cannot fit")
+        Self.expectFailure(bytes, "cannot fit", kind: .corrupt)
         bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         Self.put32(0x1000, at: Self.centralRecord(bytes, 0) + 42, in: &bytes)  // local header offset
-        Self.expectFailure(bytes, "lie outside the file")
+        Self.expectFailure(bytes, "lie outside the file", kind: .corrupt)
     }
 
     @Test func localHeaderMustAgreeWithDirectory() throws {
         var bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         bytes[30] = UInt8(ascii: "b")  // the local header's copy of the name
-        Self.expectFailure(bytes, "names another file")
+        Self.expectFailure(bytes, "names another file", kind: .corrupt)
         bytes = try ZipArchive.archive([(name: "a.npy", bytes: [1, 2, 3])])
         bytes[0] = 0
-        Self.expectFailure(bytes, "bad local header")
+        Self.expectFailure(bytes, "bad local header", kind: .corrupt)
     }
 
     /// Random damage to a ZIP64 archive: a result or a LinstoryError, never a crash.

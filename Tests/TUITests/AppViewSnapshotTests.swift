@@ -93,7 +93,8 @@ struct AppViewSnapshotTests {
         var s = AppState(size: Size(width: 80, height: 24))
         s.videoName = "clip.mp4"
         s.modelName = "bbb64"
-        s.methodName = "scene W"
+        s.method = .scene
+        s.space = .w
         s.frameCount = 120
         #expect(render(s).grid.text == """
              linstory │ clip.mp4 │ bbb64 │ scene W                                     idle

@@ -147,7 +147,7 @@ final class CommandLineTests {
             ["-C", work, Self.binary, "invert", Clips.bbbShot, "--model", "model.safetensors", "--out", "session",
              "--frames", "0:3", "--budget", "4", "--method", "scene"], check: false)
         #expect(invert.status == 0, "\(invert.stderr)")
-        let manifest = try InversionSession.read(folder: work + "/session").manifest
+        let manifest = try SessionFolder.read(folder: work + "/session").manifest
         #expect(manifest.model.path == work + "/model.safetensors")
         #expect(manifest.video.path == Clips.bbbShot)
 

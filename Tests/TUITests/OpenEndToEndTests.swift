@@ -95,8 +95,8 @@ struct OpenEndToEndTests {
         let cuts = try CutList.read(path: session + "/cuts.json")
         #expect(cuts.cuts.map(\.frame).contains(27))
         #expect(cuts.cuts.count == 8)
-        let manifest = try InversionSession.read(folder: session).manifest
-        let record = try #require(manifest.methods["scene"])
+        let manifest = try SessionFolder.read(folder: session).manifest
+        let record = try #require(manifest[.scene])
         #expect(record.framesDone == 202, "status \(record.status)")
         #expect(record.complete)
 

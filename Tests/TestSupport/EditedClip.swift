@@ -259,7 +259,7 @@ public struct EditedClip: Sendable {
         let message = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw LinstoryError(file: path, "ffmpeg could not edit clip \(name): \(String(decoding: message, as: UTF8.self))")
+            throw LinstoryError(.tool, file: path, "ffmpeg could not edit clip \(name): \(String(decoding: message, as: UTF8.self))")
         }
     }
 

@@ -11,7 +11,7 @@ public enum BLAS {
 
     /// Throws a one-line error when OpenBLAS cannot be opened. Call before any `sgemm`.
     public static func load() throws {
-        if let message = openError { throw LinstoryError(message) }
+        if let message = openError { throw LinstoryError(.tool, message) }
     }
 
     /// What OpenBLAS reports it runs (`openblas_get_corename`), e.g. "Haswell".

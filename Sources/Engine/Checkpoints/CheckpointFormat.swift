@@ -13,7 +13,11 @@ public enum CheckpointFormat: String, Sendable {
     case torchSave = "torch.save"
 
     public static func of(path: String) throws -> CheckpointFormat {
-        guard let file = fopen(path, "rb") else { throw LinstoryError(file: path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard let file = fopen(path, "rb") else {
+            let code = errno
+            throw LinstoryError(
+                code == ENOENT || code == ENOTDIR ? .notFound : .unreadable, file: path, "cannot open: \(String(cString: strerror(code)))")
+        }
         defer { fclose(file) }
         var head = [UInt8](repeating: 0, count: 16)
         let n = fread(&head, 1, head.count, file)

@@ -19,7 +19,7 @@ public struct ForeignCheckpoint: Sendable {
         switch try CheckpointFormat.of(path: path) {
         case .nvidiaPickle: return try nvidia(path: path)
         case .torchSave: return try rosinality(path: path)
-        case .safetensors: throw LinstoryError(file: path, "is neither an NVIDIA pickle nor a torch.save file")
+        case .safetensors: throw LinstoryError(.wrongFormat, file: path, "is neither an NVIDIA pickle nor a torch.save file")
         }
     }
 
@@ -34,7 +34,7 @@ public struct ForeignCheckpoint: Sendable {
             ("z_dim", c.zDim, found.zDim), ("w_dim", c.wDim, found.wDim), ("img_resolution", c.imgResolution, found.imgResolution),
             ("img_channels", c.imgChannels, found.imgChannels), ("mapping num_layers", c.mappingLayers, found.mappingLayers),
         ] where kwarg != actual {
-            throw LinstoryError(file: path, "G_ema's _init_kwargs say \(what) \(kwarg), but its tensors have \(actual)")
+            throw LinstoryError(.corrupt, file: path, "G_ema's _init_kwargs say \(what) \(kwarg), but its tensors have \(actual)")
         }
         return ForeignCheckpoint(
             path: path, format: .nvidiaPickle, formatDescription: "NVIDIA pickle (G_ema)", tensors: snapshot.generatorTensors,

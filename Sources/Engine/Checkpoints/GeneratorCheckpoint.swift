@@ -14,7 +14,7 @@ public struct GeneratorCheckpoint: Sendable {
     /// training snapshot (.pkl) or a rosinality checkpoint (.pt), told apart by their first bytes.
     /// Every tensor is checked: names, shapes, dtype and finiteness.
     public static func load(path: String) throws -> GeneratorCheckpoint {
-        guard FileManager.default.fileExists(atPath: path) else { throw LinstoryError(file: path, "no such file") }
+        guard FileManager.default.fileExists(atPath: path) else { throw LinstoryError(.notFound, file: path, "no such file") }
         try BLAS.load()
         switch try CheckpointFormat.of(path: path) {
         case .safetensors:
@@ -41,7 +41,7 @@ public struct GeneratorCheckpoint: Sendable {
         if let json = file.metadata["config"] {
             guard let data = json.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-            else { throw LinstoryError(file: path, "metadata 'config' is not a JSON object") }
+            else { throw LinstoryError(.corrupt, file: path, "metadata 'config' is not a JSON object") }
             if let value = object["conv_clamp"] {
                 recorded = true
                 if let number = value as? NSNumber { clamp = number.floatValue }

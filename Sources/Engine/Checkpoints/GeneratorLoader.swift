@@ -8,33 +8,33 @@ public enum GeneratorLoader {
     ) throws -> Generator {
         var used = Set<String>()
         func take(_ name: String, _ shape: [Int]) throws -> Tensor {
-            guard let t = tensors[name] else { throw LinstoryError(file: file, "missing tensor '\(name)'") }
+            guard let t = tensors[name] else { throw LinstoryError(.notFound, file: file, "missing tensor '\(name)'") }
             guard t.shape == shape else {
-                throw LinstoryError(file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape)")
+                throw LinstoryError(.mismatch, file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape)")
             }
             used.insert(name)
             return t
         }
         func shape(of name: String) throws -> [Int] {
-            guard let t = tensors[name] else { throw LinstoryError(file: file, "missing tensor '\(name)'") }
+            guard let t = tensors[name] else { throw LinstoryError(.notFound, file: file, "missing tensor '\(name)'") }
             return t.shape
         }
 
         if tensors["mapping.embed.weight"] != nil {
-            throw LinstoryError(file: file, "a class-conditional generator (mapping.embed) is not supported")
+            throw LinstoryError(.unsupported, file: file, "a class-conditional generator (mapping.embed) is not supported")
         }
         // Mapping network: fc0 ... fc{L-1}.
         var mappingLayers = 0
         while tensors["mapping.fc\(mappingLayers).weight"] != nil { mappingLayers += 1 }
-        guard mappingLayers > 0 else { throw LinstoryError(file: file, "missing tensor 'mapping.fc0.weight' (not a StyleGAN2 generator?)") }
+        guard mappingLayers > 0 else { throw LinstoryError(.notFound, file: file, "missing tensor 'mapping.fc0.weight' (not a StyleGAN2 generator?)") }
         let fc0 = try shape(of: "mapping.fc0.weight")
-        guard fc0.count == 2 else { throw LinstoryError(file: file, "tensor 'mapping.fc0.weight' has shape \(fc0), expected 2 dimensions") }
+        guard fc0.count == 2 else { throw LinstoryError(.mismatch, file: file, "tensor 'mapping.fc0.weight' has shape \(fc0), expected 2 dimensions") }
         var features = [fc0[1]]
         var fcs: [FullyConnectedLayer] = []
         for i in 0..<mappingLayers {
             let s = try shape(of: "mapping.fc\(i).weight")
             guard s.count == 2, s[1] == features[i], s[0] > 0 else {
-                throw LinstoryError(file: file, "tensor 'mapping.fc\(i).weight' has shape \(s), expected [*, \(features[i])]")
+                throw LinstoryError(.mismatch, file: file, "tensor 'mapping.fc\(i).weight' has shape \(s), expected [*, \(features[i])]")
             }
             features.append(s[0])
             let w = try take("mapping.fc\(i).weight", s)
@@ -49,14 +49,14 @@ public enum GeneratorLoader {
         while tensors["synthesis.b\(4 << blockChannels.count).conv1.weight"] != nil {
             let s = try shape(of: "synthesis.b\(4 << blockChannels.count).conv1.weight")
             guard s.count == 4, s[0] > 0 else {
-                throw LinstoryError(file: file, "tensor 'synthesis.b\(4 << blockChannels.count).conv1.weight' has shape \(s), expected [C, C, 3, 3]")
+                throw LinstoryError(.mismatch, file: file, "tensor 'synthesis.b\(4 << blockChannels.count).conv1.weight' has shape \(s), expected [C, C, 3, 3]")
             }
             blockChannels.append(s[0])
         }
-        guard !blockChannels.isEmpty else { throw LinstoryError(file: file, "missing tensor 'synthesis.b4.conv1.weight'") }
+        guard !blockChannels.isEmpty else { throw LinstoryError(.notFound, file: file, "missing tensor 'synthesis.b4.conv1.weight'") }
         let rgbShape = try shape(of: "synthesis.b4.torgb.weight")
         guard rgbShape.count == 4, rgbShape[0] >= 1 else {
-            throw LinstoryError(file: file, "tensor 'synthesis.b4.torgb.weight' has shape \(rgbShape), expected [C, \(blockChannels[0]), 1, 1]")
+            throw LinstoryError(.mismatch, file: file, "tensor 'synthesis.b4.torgb.weight' has shape \(rgbShape), expected [C, \(blockChannels[0]), 1, 1]")
         }
         let imgChannels = rgbShape[0]
         let numWs = 2 * blockChannels.count
@@ -94,12 +94,12 @@ public enum GeneratorLoader {
         let unexpected = Set(tensors.keys).subtracting(used).sorted()
         if let first = unexpected.first {
             let more = unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""
-            throw LinstoryError(file: file, "unexpected tensor '\(first)'\(more)")
+            throw LinstoryError(.unsupported, file: file, "unexpected tensor '\(first)'\(more)")
         }
         for name in used.sorted() {
             let t = tensors[name]!
             if let bad = t.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
-                throw LinstoryError(file: file, "tensor '\(name)' holds \(t[flat: bad]) at index \(bad)")
+                throw LinstoryError(.corrupt, file: file, "tensor '\(name)' holds \(t[flat: bad]) at index \(bad)")
             }
         }
 
@@ -120,7 +120,7 @@ public enum GeneratorLoader {
         let rows = (0..<4).map { r in (0..<4).reduce(Float(0)) { $0 + v[r * 4 + $1] } }
         for r in 0..<4 {
             for c in 0..<4 where abs(rows[r] * rows[c] - v[r * 4 + c]) > 1e-6 {
-                throw LinstoryError(file: file, "tensor '\(name)' is not a separable filter (unsupported)")
+                throw LinstoryError(.unsupported, file: file, "tensor '\(name)' is not a separable filter (unsupported)")
             }
         }
         return rows.reversed().map { $0 * 2 }

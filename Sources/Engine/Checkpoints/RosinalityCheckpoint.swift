@@ -32,7 +32,7 @@ public struct RosinalityCheckpoint: Sendable {
     public init(bytes: [UInt8], name: String) throws {
         let pickle = try TorchPickle(torchSave: bytes, name: name)
         guard let top = pickle.dict(pickle.root) else {
-            throw LinstoryError(file: name, "holds \(pickle.describe(pickle.root)), not a dict with 'g_ema'")
+            throw LinstoryError(.wrongFormat, file: name, "holds \(pickle.describe(pickle.root)), not a dict with 'g_ema'")
         }
         path = name
         if let g = top["g_ema"] {
@@ -42,7 +42,7 @@ public struct RosinalityCheckpoint: Sendable {
             stateDict = try pickle.stateDict(pickle.root, what: "the state_dict")
         } else {
             let keys = top.keys.compactMap { if case .string(let s) = $0 { "'\(s)'" } else { nil } }
-            throw LinstoryError(file: name, "no 'g_ema' in the file (it has \(keys.prefix(8).joined(separator: ", ")))")
+            throw LinstoryError(.notFound, file: name, "no 'g_ema' in the file (it has \(keys.prefix(8).joined(separator: ", ")))")
         }
         if let avg = top["latent_avg"], case .tensor(let ref)? = pickle.object(avg) {
             let t = try pickle.tensor(ref, what: "tensor 'latent_avg'")
@@ -58,7 +58,7 @@ public struct RosinalityCheckpoint: Sendable {
         var out: [String: Tensor] = [:]
         var used = Set<String>()
         func take(_ name: String) throws -> Tensor {
-            guard let t = r[name] else { throw LinstoryError(file: file, "missing tensor '\(name)' (not a rosinality generator?)") }
+            guard let t = r[name] else { throw LinstoryError(.notFound, file: file, "missing tensor '\(name)' (not a rosinality generator?)") }
             used.insert(name)
             return t
         }
@@ -66,13 +66,13 @@ public struct RosinalityCheckpoint: Sendable {
         func take(_ name: String, as shape: [Int]) throws -> Tensor {
             let t = try take(name)
             guard t.count == shape.reduce(1, *) else {
-                throw LinstoryError(file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape) elements' worth")
+                throw LinstoryError(.mismatch, file: file, "tensor '\(name)' has shape \(t.shape), expected \(shape) elements' worth")
             }
             return t.reshaped(shape)
         }
         func dims(_ name: String, _ rank: Int) throws -> [Int] {
-            guard let t = r[name] else { throw LinstoryError(file: file, "missing tensor '\(name)' (not a rosinality generator?)") }
-            guard t.rank == rank else { throw LinstoryError(file: file, "tensor '\(name)' has shape \(t.shape), expected \(rank) dimensions") }
+            guard let t = r[name] else { throw LinstoryError(.notFound, file: file, "missing tensor '\(name)' (not a rosinality generator?)") }
+            guard t.rank == rank else { throw LinstoryError(.mismatch, file: file, "tensor '\(name)' has shape \(t.shape), expected \(rank) dimensions") }
             return t.shape
         }
         /// NVIDIA's filter from rosinality's up-sampling kernel: a quarter (exact in binary).
@@ -88,7 +88,7 @@ public struct RosinalityCheckpoint: Sendable {
             out["mapping.fc\(layers).bias"] = try take("style.\(layers + 1).bias")
             layers += 1
         }
-        guard layers > 0 else { throw LinstoryError(file: file, "missing tensor 'style.1.weight' (not a rosinality generator?)") }
+        guard layers > 0 else { throw LinstoryError(.notFound, file: file, "missing tensor 'style.1.weight' (not a rosinality generator?)") }
 
         func styledConv(_ from: String, _ to: String, resolution res: Int) throws {
             let w = try dims("\(from).conv.weight", 5)
@@ -135,7 +135,7 @@ public struct RosinalityCheckpoint: Sendable {
         let unexpected = Set(r.keys).subtracting(used).sorted()
         if let first = unexpected.first {
             let more = unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""
-            throw LinstoryError(file: file, "unexpected tensor '\(first)' in g_ema\(more)")
+            throw LinstoryError(.unsupported, file: file, "unexpected tensor '\(first)' in g_ema\(more)")
         }
         return out
     }

@@ -12,18 +12,18 @@ extension SafeTensorsFile {
     static let maxHeaderLength = 100_000_000
 
     static func parseHeader(_ bytes: [UInt8], path: String) throws -> Header {
-        func fail(_ problem: String) -> LinstoryError { LinstoryError(file: path, problem) }
+        func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError { LinstoryError(kind, file: path, problem) }
 
         guard bytes.count >= 8 else {
-            throw fail("file is \(bytes.count) bytes, shorter than the 8-byte header length of a safetensors file")
+            throw fail(.corrupt, "file is \(bytes.count) bytes, shorter than the 8-byte header length of a safetensors file")
         }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard length <= UInt64(maxHeaderLength) else {
-            throw fail("header length \(length) is absurd (over 100 MB); not a safetensors file?")
+            throw fail(.tooLarge, "header length \(length) is absurd (over 100 MB); not a safetensors file?")
         }
         guard length <= UInt64(bytes.count - 8) else {
-            throw fail("header length \(length) runs past the end of the \(bytes.count)-byte file")
+            throw fail(.corrupt, "header length \(length) runs past the end of the \(bytes.count)-byte file")
         }
         let dataStart = 8 + Int(length)
         let dataSize = bytes.count - dataStart
@@ -34,10 +34,10 @@ extension SafeTensorsFile {
                 try SafeTensorsJSON.parse(UnsafeRawBufferPointer(rebasing: file[8..<dataStart]))
             }
         } catch let error as SafeTensorsJSON.ParseError {
-            throw fail("header is not valid JSON: \(error.problem) at file offset \(8 + error.offset)")
+            throw fail(.corrupt, "header is not valid JSON: \(error.problem) at file offset \(8 + error.offset)")
         }
         guard case .object(let members) = json else {
-            throw fail("header is \(json.kindName), not a JSON object")
+            throw fail(.corrupt, "header is \(json.kindName), not a JSON object")
         }
 
         var header = Header(metadata: [:], entries: [:], dataStart: dataStart)
@@ -55,7 +55,7 @@ extension SafeTensorsFile {
     }
 
     private static func parseMetadata(
-        _ value: SafeTensorsJSON, fail: (String) -> LinstoryError
+        _ value: SafeTensorsJSON, fail: (LinstoryError.Kind, String) -> LinstoryError
     ) throws -> [String: String] {
         switch value {
         case .null:
@@ -66,37 +66,39 @@ extension SafeTensorsFile {
                 guard let value = members[key] else { continue }
                 guard case .string(let text) = value else {
                     throw fail(
-                        "__metadata__ value for \(SafeTensorsJSON.quoted(key)) is \(value.kindName), not a string")
+                        .corrupt, "__metadata__ value for \(SafeTensorsJSON.quoted(key)) is \(value.kindName), not a string")
                 }
                 metadata[key] = text
             }
             return metadata
         default:
-            throw fail("__metadata__ is \(value.kindName), not an object")
+            throw fail(.corrupt, "__metadata__ is \(value.kindName), not an object")
         }
     }
 
     private static func parseEntry(
-        _ name: String, _ value: SafeTensorsJSON, dataSize: Int, fail outer: (String) -> LinstoryError
+        _ name: String, _ value: SafeTensorsJSON, dataSize: Int, fail outer: (LinstoryError.Kind, String) -> LinstoryError
     ) throws -> Entry {
-        func fail(_ problem: String) -> LinstoryError { outer("tensor \(SafeTensorsJSON.quoted(name)): \(problem)") }
-        guard case .object(let fields) = value else { throw fail("entry is \(value.kindName), not an object") }
+        func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError {
+            outer(kind, "tensor \(SafeTensorsJSON.quoted(name)): \(problem)")
+        }
+        guard case .object(let fields) = value else { throw fail(.corrupt, "entry is \(value.kindName), not an object") }
         func field(_ key: String) throws -> SafeTensorsJSON {
-            guard let field = fields[key] else { throw fail("missing \"\(key)\"") }
+            guard let field = fields[key] else { throw fail(.corrupt, "missing \"\(key)\"") }
             return field
         }
 
         let dtypeField = try field("dtype")
         guard case .string(let dtypeName) = dtypeField else {
-            throw fail("\"dtype\" is \(dtypeField.kindName), not a string")
+            throw fail(.corrupt, "\"dtype\" is \(dtypeField.kindName), not a string")
         }
         guard let dtype = DType(rawValue: dtypeName) else {
-            throw fail("unknown dtype \(SafeTensorsJSON.quoted(dtypeName))")
+            throw fail(.unsupported, "unknown dtype \(SafeTensorsJSON.quoted(dtypeName))")
         }
 
         let shapeField = try field("shape")
         guard case .array(let dims) = shapeField else {
-            throw fail("\"shape\" is \(shapeField.kindName), not an array")
+            throw fail(.corrupt, "\"shape\" is \(shapeField.kindName), not an array")
         }
         var shape: [Int] = []
         for (axis, dim) in dims.enumerated() {
@@ -105,54 +107,54 @@ extension SafeTensorsFile {
         var elementCount = 1
         for dim in shape {
             let (product, overflow) = elementCount.multipliedReportingOverflow(by: dim)
-            guard !overflow else { throw fail("shape \(shape) has too many elements to count (overflow)") }
+            guard !overflow else { throw fail(.corrupt, "shape \(shape) has too many elements to count (overflow)") }
             elementCount = product
         }
         let (byteCount, overflow) = elementCount.multipliedReportingOverflow(by: dtype.byteSize)
         guard !overflow else {
-            throw fail("shape \(shape) of \(dtype.rawValue) has too many bytes to count (overflow)")
+            throw fail(.corrupt, "shape \(shape) of \(dtype.rawValue) has too many bytes to count (overflow)")
         }
 
         let offsetsField = try field("data_offsets")
         guard case .array(let offsets) = offsetsField else {
-            throw fail("\"data_offsets\" is \(offsetsField.kindName), not an array")
+            throw fail(.corrupt, "\"data_offsets\" is \(offsetsField.kindName), not an array")
         }
         guard offsets.count == 2 else {
-            throw fail("\"data_offsets\" should be [begin, end] but has length \(offsets.count)")
+            throw fail(.corrupt, "\"data_offsets\" should be [begin, end] but has length \(offsets.count)")
         }
         let begin = try nonNegativeInteger(offsets[0], "data_offsets[0]", fail)
         let end = try nonNegativeInteger(offsets[1], "data_offsets[1]", fail)
-        guard begin <= end else { throw fail("data_offsets [\(begin), \(end)] end before they begin") }
+        guard begin <= end else { throw fail(.corrupt, "data_offsets [\(begin), \(end)] end before they begin") }
         guard end <= dataSize else {
-            throw fail("data_offsets [\(begin), \(end)] run past the end of the \(dataSize)-byte data section")
+            throw fail(.corrupt, "data_offsets [\(begin), \(end)] run past the end of the \(dataSize)-byte data section")
         }
         guard end - begin == byteCount else {
             throw fail(
-                "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but shape \(shape) of "
+                .corrupt, "data_offsets [\(begin), \(end)] hold \(end - begin) bytes, but shape \(shape) of "
                     + "\(dtype.rawValue) needs \(byteCount)")
         }
         return Entry(name: name, dtype: dtype, shape: shape, byteRange: begin..<end)
     }
 
     private static func nonNegativeInteger(
-        _ value: SafeTensorsJSON, _ what: String, _ fail: (String) -> LinstoryError
+        _ value: SafeTensorsJSON, _ what: String, _ fail: (LinstoryError.Kind, String) -> LinstoryError
     ) throws -> Int {
         switch value {
         case .integer(let n) where n >= 0:
             return n
         case .integer(let n):
-            throw fail("\(what) is \(n), negative")
+            throw fail(.corrupt, "\(what) is \(n), negative")
         case .otherNumber(let text) where text.allSatisfy({ $0 == "-" || $0.isASCII && $0.isNumber }):
-            throw fail("\(what) is \(text), out of range")
+            throw fail(.corrupt, "\(what) is \(text), out of range")
         case .otherNumber(let text):
-            throw fail("\(what) is \(text), not an integer")
+            throw fail(.corrupt, "\(what) is \(text), not an integer")
         default:
-            throw fail("\(what) is \(value.kindName), not an integer")
+            throw fail(.corrupt, "\(what) is \(value.kindName), not an integer")
         }
     }
 
     /// Two tensors sharing bytes would alias once loaded; no writer produces that, so it means corruption.
-    private static func checkDisjoint(_ entries: [String: Entry], fail: (String) -> LinstoryError) throws {
+    private static func checkDisjoint(_ entries: [String: Entry], fail: (LinstoryError.Kind, String) -> LinstoryError) throws {
         let placed = entries.values
             .filter { !$0.byteRange.isEmpty }
             .sorted { ($0.byteRange.lowerBound, $0.name) < ($1.byteRange.lowerBound, $1.name) }
@@ -162,7 +164,7 @@ extension SafeTensorsFile {
         for entry in placed {
             if let earlier = furthest, entry.byteRange.lowerBound < earlier.byteRange.upperBound {
                 throw fail(
-                    "tensors \(SafeTensorsJSON.quoted(earlier.name)) and \(SafeTensorsJSON.quoted(entry.name)) "
+                    .corrupt, "tensors \(SafeTensorsJSON.quoted(earlier.name)) and \(SafeTensorsJSON.quoted(entry.name)) "
                         + "overlap (data_offsets [\(earlier.byteRange.lowerBound), \(earlier.byteRange.upperBound)] "
                         + "and [\(entry.byteRange.lowerBound), \(entry.byteRange.upperBound)])")
             }

@@ -49,7 +49,7 @@ public struct SafeTensorsFile: Sendable {
         let entry = try lookup(name)
         guard entry.dtype.loadsAsFloat else {
             throw LinstoryError(
-                file: path,
+                .unsupported, file: path,
                 "tensor \(SafeTensorsJSON.quoted(name)) has dtype \(entry.dtype.rawValue), "
                     + "which does not load as float32 (read it with rawBytes)")
         }
@@ -80,7 +80,7 @@ public struct SafeTensorsFile: Sendable {
             if original.isFinite { what = "\(original), which overflows float32" }
         }
         throw LinstoryError(
-            file: path,
+            .corrupt, file: path,
             "tensor \(SafeTensorsJSON.quoted(name)) has \(what) at index \(Self.coordinates(of: bad, in: entry.shape)) "
                 + "(element \(bad) of \(entry.elementCount))")
     }
@@ -93,7 +93,7 @@ public struct SafeTensorsFile: Sendable {
     private func lookup(_ name: String) throws -> Entry {
         guard let entry = entries[name] else {
             throw LinstoryError(
-                file: path, "no tensor named \(SafeTensorsJSON.quoted(name)) (the file has \(entries.count))")
+                .notFound, file: path, "no tensor named \(SafeTensorsJSON.quoted(name)) (the file has \(entries.count))")
         }
         return entry
     }
@@ -154,11 +154,11 @@ public struct SafeTensorsFile: Sendable {
     /// The whole file, with a read loop because `read` may return less than asked.
     private static func readWholeFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LinstoryError(file: path, "cannot open: \(errnoDescription())") }
+        guard fd >= 0 else { throw LinstoryError(errno == ENOENT || errno == ENOTDIR ? .notFound : .unreadable, file: path, "cannot open: \(errnoDescription())") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw LinstoryError(file: path, "cannot stat: \(errnoDescription())") }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw LinstoryError(file: path, "not a regular file") }
+        guard fstat(fd, &info) == 0 else { throw LinstoryError(.unreadable, file: path, "cannot stat: \(errnoDescription())") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw LinstoryError(.wrongFormat, file: path, "not a regular file") }
         let size = Int(info.st_size)
         return try [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }
@@ -166,9 +166,9 @@ public struct SafeTensorsFile: Sendable {
                 let n = read(fd, base + initialized, size - initialized)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw LinstoryError(file: path, "cannot read: \(errnoDescription())")
+                    throw LinstoryError(.unreadable, file: path, "cannot read: \(errnoDescription())")
                 }
-                if n == 0 { throw LinstoryError(file: path, "file shrank while being read") }
+                if n == 0 { throw LinstoryError(.unreadable, file: path, "file shrank while being read") }
                 initialized += n
             }
         }

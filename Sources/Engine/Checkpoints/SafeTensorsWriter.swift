@@ -20,10 +20,10 @@ public enum SafeTensorsWriter {
         var seen = Set<String>()
         for (name, _) in tensors {
             guard name != "__metadata__" else {
-                throw LinstoryError(file: path, "\"__metadata__\" is reserved and cannot name a tensor")
+                throw LinstoryError(.invalidValue, file: path, "\"__metadata__\" is reserved and cannot name a tensor")
             }
             guard seen.insert(name).inserted else {
-                throw LinstoryError(file: path, "two tensors named \(SafeTensorsJSON.quoted(name))")
+                throw LinstoryError(.invalidValue, file: path, "two tensors named \(SafeTensorsJSON.quoted(name))")
             }
         }
         let ordered = tensors.sorted { $0.0 < $1.0 }
@@ -73,7 +73,7 @@ public enum SafeTensorsWriter {
         let temp = "\(folder)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LinstoryError(file: path, "cannot create \(temp): \(errnoDescription())") }
+        guard fd >= 0 else { throw LinstoryError(errno == ENOENT || errno == ENOTDIR ? .notFound : .unreadable, file: path, "cannot create \(temp): \(errnoDescription())") }
         var renamed = false
         defer { if !renamed { unlink(temp) } }
         do {
@@ -85,15 +85,15 @@ public enum SafeTensorsWriter {
                     let n = writeToDescriptor(fd, base + done, buffer.count - done)
                     if n < 0 {
                         if errno == EINTR { continue }
-                        throw LinstoryError(file: path, "cannot write: \(errnoDescription())")
+                        throw LinstoryError(.unreadable, file: path, "cannot write: \(errnoDescription())")
                     }
                     done += n
                 }
             }
-            guard fsync(fd) == 0 else { throw LinstoryError(file: path, "cannot fsync: \(errnoDescription())") }
+            guard fsync(fd) == 0 else { throw LinstoryError(.unreadable, file: path, "cannot fsync: \(errnoDescription())") }
         }
         guard rename(temp, path) == 0 else {
-            throw LinstoryError(file: path, "cannot rename into place: \(errnoDescription())")
+            throw LinstoryError(.unreadable, file: path, "cannot rename into place: \(errnoDescription())")
         }
         renamed = true
         // The rename itself lives in the folder; without this a crash could forget it. Best effort: some

@@ -76,7 +76,7 @@ public enum AtomicFile {
         defer { _ = close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw failure(path, "cannot open") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw LinstoryError(file: path, "is a folder, not a file") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw LinstoryError(.wrongFormat, file: path, "is a folder, not a file") }
 
         // st_size is only a hint (pipes report 0, files change), so read until end of file; the
         // extra byte lets a file of the expected size end in one pass.
@@ -98,8 +98,10 @@ public enum AtomicFile {
         return out
     }
 
-    /// `code` defaults to errno as it is at the call, before anything else can change it.
+    /// `code` defaults to errno as it is at the call, before anything else can change it. A path
+    /// (or the folder it is in) that does not exist is `.notFound`; any other failure `.unreadable`.
     private static func failure(_ path: String, _ what: String, code: Int32 = errno) -> LinstoryError {
-        LinstoryError(file: path, "\(what): \(String(cString: strerror(code)))")
+        let kind: LinstoryError.Kind = code == ENOENT || code == ENOTDIR ? .notFound : .unreadable
+        return LinstoryError(kind, file: path, "\(what): \(String(cString: strerror(code)))")
     }
 }

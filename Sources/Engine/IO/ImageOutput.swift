@@ -17,7 +17,7 @@ public enum ImageOutput {
             }
             try PNGFile.writeGray(pixels, width: w, height: h, to: path)
         default:
-            throw LinstoryError(file: path, "cannot write a \(c)-channel image as PNG")
+            throw LinstoryError(.unsupported, file: path, "cannot write a \(c)-channel image as PNG")
         }
     }
 }

@@ -7,16 +7,16 @@ public enum LatentsFile {
         if path.hasSuffix(".npz") {
             let arrays = try NpzArchive.read(path: path)
             guard let w = arrays["w"] ?? (arrays.count == 1 ? arrays.first!.value : nil) else {
-                throw LinstoryError(file: path, "no array 'w' (has: \(arrays.keys.sorted().joined(separator: ", ")))")
+                throw LinstoryError(.notFound, file: path, "no array 'w' (has: \(arrays.keys.sorted().joined(separator: ", ")))")
             }
             raw = w
         } else if path.hasSuffix(".npy") {
             raw = try NpyArray.read(path: path)
         } else {
-            throw LinstoryError(file: path, "latents must be a .npy or .npz file")
+            throw LinstoryError(.wrongFormat, file: path, "latents must be a .npy or .npz file")
         }
         if let bad = raw.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
-            throw LinstoryError(file: path, "latents hold \(raw[flat: bad]) at element \(bad)")
+            throw LinstoryError(.corrupt, file: path, "latents hold \(raw[flat: bad]) at element \(bad)")
         }
         let s = raw.shape
         if s.count == 3, s[1] == numWs, s[2] == wDim { return raw }
@@ -29,6 +29,6 @@ public enum LatentsFile {
                 }
             }
         }
-        throw LinstoryError(file: path, "latents have shape \(s); this model needs [N, \(numWs), \(wDim)] or [N, \(wDim)]")
+        throw LinstoryError(.mismatch, file: path, "latents have shape \(s); this model needs [N, \(numWs), \(wDim)] or [N, \(wDim)]")
     }
 }

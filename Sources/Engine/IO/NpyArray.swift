@@ -43,13 +43,13 @@ public struct NpyArray: Sendable {
 
     /// Parses and validates `.npy` bytes. `name` (usually the path) prefixes every error.
     public init(bytes: [UInt8], name: String) throws {
-        func fail(_ problem: String) -> LinstoryError { LinstoryError(file: name, problem) }
+        func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError { LinstoryError(kind, file: name, problem) }
 
         guard bytes.count >= 10 else {
-            throw fail(bytes.starts(with: Self.magic.prefix(bytes.count)) && !bytes.isEmpty
-                ? "truncated .npy header" : "not a .npy file (too short)")
+            throw bytes.starts(with: Self.magic.prefix(bytes.count)) && !bytes.isEmpty
+                ? fail(.corrupt, "truncated .npy header") : fail(.wrongFormat, "not a .npy file (too short)")
         }
-        guard bytes.starts(with: Self.magic) else { throw fail("not a .npy file (bad magic)") }
+        guard bytes.starts(with: Self.magic) else { throw fail(.wrongFormat, "not a .npy file (bad magic)") }
         let major = bytes[6], minor = bytes[7]
         let headerStart: Int
         let headerLength: Int
@@ -58,22 +58,22 @@ public struct NpyArray: Sendable {
             headerStart = 10
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         case (2, 0), (3, 0):
-            guard bytes.count >= 12 else { throw fail("truncated .npy header") }
+            guard bytes.count >= 12 else { throw fail(.corrupt, "truncated .npy header") }
             headerStart = 12
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
         default:
-            throw fail("unsupported .npy format version \(major).\(minor)")
+            throw fail(.unsupported, "unsupported .npy format version \(major).\(minor)")
         }
         guard headerLength <= bytes.count - headerStart else {
-            throw fail("truncated .npy header (needs \(headerLength) bytes, file has \(bytes.count - headerStart))")
+            throw fail(.corrupt, "truncated .npy header (needs \(headerLength) bytes, file has \(bytes.count - headerStart))")
         }
         let header = try NpyHeader(bytes[headerStart ..< headerStart + headerLength], name: name)
 
         guard let (type, little) = Self.elementType(header.descr) else {
-            throw fail("unsupported dtype '\(header.descr)' (only float, int, uint and bool arrays can be read)")
+            throw fail(.unsupported, "unsupported dtype '\(header.descr)' (only float, int, uint and bool arrays can be read)")
         }
         guard !header.fortranOrder else {
-            throw fail("Fortran-ordered arrays are not supported (save with np.ascontiguousarray first)")
+            throw fail(.unsupported, "Fortran-ordered arrays are not supported (save with np.ascontiguousarray first)")
         }
         // The product of the non-zero dimensions must fit, even when a zero one makes the array
         // empty: numpy refuses such shapes too, and `Tensor` multiplies every dimension.
@@ -86,10 +86,10 @@ public struct NpyArray: Sendable {
         }
         if header.shape.contains(0) { count = 0 }
         let (byteCount, o2) = count.multipliedReportingOverflow(by: type.byteCount)
-        guard !overflow, !o2 else { throw fail("shape \(NpyHeader.tuple(header.shape)) is too large") }
+        guard !overflow, !o2 else { throw fail(.corrupt, "shape \(NpyHeader.tuple(header.shape)) is too large") }
         let dataOffset = headerStart + headerLength
         guard byteCount <= bytes.count - dataOffset else {
-            throw fail("data is truncated: shape \(NpyHeader.tuple(header.shape)) of \(header.descr) needs "
+            throw fail(.corrupt, "data is truncated: shape \(NpyHeader.tuple(header.shape)) of \(header.descr) needs "
                 + "\(byteCount) bytes after the header, the file has \(bytes.count - dataOffset)")
         }
         // Bytes past the data are ignored, as numpy ignores them.
@@ -268,184 +268,5 @@ public struct NpyArray: Sendable {
         #else
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
         #endif
-    }
-}
-
-/// The `.npy` header: a Python dict literal such as
-/// `{'descr': '<f4', 'fortran_order': False, 'shape': (1, 18, 512), }`.
-///
-/// Parsed by a tiny recursive reader for exactly the literals numpy writes (strings, ints,
-/// True/False/None, tuples, lists, dicts), never evaluated, with a depth limit so a crafted
-/// header cannot recurse without bound.
-struct NpyHeader {
-    let descr: String
-    let fortranOrder: Bool
-    let shape: [Int]
-
-    init(_ text: ArraySlice<UInt8>, name: String) throws {
-        var reader = LiteralReader(bytes: Array(text))
-        let value: Literal
-        do {
-            value = try reader.value(depth: 0)
-            reader.skipSpace()
-            // numpy pads with spaces and ends with '\n'; old writers padded with NULs.
-            while reader.position < reader.bytes.count, reader.bytes[reader.position] == 0 { reader.position += 1 }
-            guard reader.position == reader.bytes.count else { throw LiteralReader.Failure(what: "text after the dict") }
-        } catch let failure as LiteralReader.Failure {
-            throw LinstoryError(file: name, ".npy header is not a valid dict literal (\(failure.what))")
-        }
-        let expected = "the expected {'descr', 'fortran_order', 'shape'} dict"
-        guard case .dict(let pairs) = value, pairs.count == 3,
-              Set(pairs.map(\.0)) == ["descr", "fortran_order", "shape"]
-        else { throw LinstoryError(file: name, ".npy header is not \(expected)") }
-        let items = Dictionary(pairs, uniquingKeysWith: { a, _ in a })
-
-        guard case .string(let descr)? = items["descr"] else {
-            throw LinstoryError(file: name, "unsupported dtype (structured or non-string 'descr' in the .npy header)")
-        }
-        guard case .bool(let fortran)? = items["fortran_order"] else {
-            throw LinstoryError(file: name, ".npy header 'fortran_order' is not True or False")
-        }
-        guard case .tuple(let dims)? = items["shape"] else {
-            throw LinstoryError(file: name, ".npy header 'shape' is not a tuple")
-        }
-        var shape = [Int]()
-        for d in dims {
-            guard case .int(let n) = d else { throw LinstoryError(file: name, ".npy header 'shape' holds a non-integer") }
-            guard let n, n >= 0 else {
-                throw LinstoryError(file: name, ".npy header 'shape' has a negative or too large dimension")
-            }
-            shape.append(n)
-        }
-        self.descr = descr
-        self.fortranOrder = fortran
-        self.shape = shape
-    }
-
-    /// A shape written as Python writes a tuple: `()`, `(5,)`, `(2, 3)`.
-    static func tuple(_ shape: [Int]) -> String {
-        shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-    }
-
-    indirect enum Literal {
-        case string(String)
-        case int(Int?)  // nil: did not fit in Int
-        case bool(Bool)
-        case none
-        case tuple([Literal])
-        case list([Literal])
-        case dict([(String, Literal)])
-    }
-
-    struct LiteralReader {
-        struct Failure: Error { let what: String }
-
-        let bytes: [UInt8]
-        var position = 0
-        private static let maxDepth = 16
-
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
-        mutating func skipSpace() {
-            while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
-        }
-
-        private mutating func peek() throws -> UInt8 {
-            skipSpace()
-            guard position < bytes.count else { throw Failure(what: "it ends early") }
-            return bytes[position]
-        }
-
-        mutating func value(depth: Int) throws -> Literal {
-            guard depth < Self.maxDepth else { throw Failure(what: "nested too deeply") }
-            let c = try peek()
-            switch c {
-            case UInt8(ascii: "'"), UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "("): return .tuple(try sequence(close: UInt8(ascii: ")"), depth: depth))
-            case UInt8(ascii: "["): return .list(try sequence(close: UInt8(ascii: "]"), depth: depth))
-            case UInt8(ascii: "{"):
-                position += 1
-                var pairs = [(String, Literal)]()
-                while try peek() != UInt8(ascii: "}") {
-                    guard try peek() == UInt8(ascii: "'") || bytes[position] == UInt8(ascii: "\"") else {
-                        throw Failure(what: "a key is not a string")
-                    }
-                    let key = try string()
-                    guard try peek() == UInt8(ascii: ":") else { throw Failure(what: "expected ':'") }
-                    position += 1
-                    pairs.append((key, try value(depth: depth + 1)))
-                    guard try peek() == UInt8(ascii: ",") || bytes[position] == UInt8(ascii: "}") else {
-                        throw Failure(what: "expected ',' or '}'")
-                    }
-                    if bytes[position] == UInt8(ascii: ",") { position += 1 }
-                }
-                position += 1
-                return .dict(pairs)
-            case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "0") ... UInt8(ascii: "9"):
-                return .int(try integer())
-            default:
-                for (word, literal) in [("True", Literal.bool(true)), ("False", .bool(false)), ("None", .none)]
-                where bytes[position...].starts(with: word.utf8) {
-                    position += word.utf8.count
-                    return literal
-                }
-                throw Failure(what: "unexpected character at offset \(position)")
-            }
-        }
-
-        private mutating func sequence(close: UInt8, depth: Int) throws -> [Literal] {
-            position += 1
-            var items = [Literal]()
-            while try peek() != close {
-                items.append(try value(depth: depth + 1))
-                guard try peek() == UInt8(ascii: ",") || bytes[position] == close else {
-                    throw Failure(what: "expected ',' in a sequence")
-                }
-                if bytes[position] == UInt8(ascii: ",") { position += 1 }
-            }
-            position += 1
-            return items
-        }
-
-        private mutating func string() throws -> String {
-            let quote = bytes[position]
-            position += 1
-            var out = [UInt8]()
-            while position < bytes.count, bytes[position] != quote {
-                // Escapes only matter for field names numpy never gives a plain array.
-                if bytes[position] == UInt8(ascii: "\\") { position += 1 }
-                if position < bytes.count { out.append(bytes[position]) }
-                position += 1
-            }
-            guard position < bytes.count else { throw Failure(what: "unterminated string") }
-            position += 1
-            return String(decoding: out, as: UTF8.self)
-        }
-
-        private mutating func integer() throws -> Int? {
-            var negative = false
-            if bytes[position] == UInt8(ascii: "-") || bytes[position] == UInt8(ascii: "+") {
-                negative = bytes[position] == UInt8(ascii: "-")
-                position += 1
-            }
-            var value: Int? = 0
-            var digits = 0
-            while position < bytes.count, (UInt8(ascii: "0") ... UInt8(ascii: "9")).contains(bytes[position]) {
-                let digit = Int(bytes[position] - UInt8(ascii: "0"))
-                if let v = value {
-                    let (m, o1) = v.multipliedReportingOverflow(by: 10)
-                    let (s, o2) = m.addingReportingOverflow(digit)
-                    value = o1 || o2 ? nil : s
-                }
-                digits += 1
-                position += 1
-            }
-            guard digits > 0 else { throw Failure(what: "a sign without digits") }
-            // Python 2 era numpy wrote long integers as `3L`.
-            if position < bytes.count, bytes[position] == UInt8(ascii: "L") || bytes[position] == UInt8(ascii: "l") {
-                position += 1
-            }
-            return negative ? value.map { -$0 } : value
-        }
     }
 }

@@ -24,8 +24,8 @@ public enum NpzArchive {
         let zip: ZipArchive
         do {
             zip = try ZipArchive(data: data, name: name)
-        } catch let error as LinstoryError where error.message.hasSuffix("(no end-of-central-directory record)") {
-            throw LinstoryError(file: name, "not an .npz file (not a zip archive)")
+        } catch let error as LinstoryError where error.kind == .wrongFormat {
+            throw LinstoryError(.wrongFormat, file: name, "not an .npz file (not a zip archive)")
         }
         var arrays = [String: NpyArray]()
         for entry in zip.entries where entry.name.hasSuffix(".npy") && !entry.isDirectory {
@@ -47,7 +47,7 @@ public enum NpzArchive {
         do {
             bytes = try encode(arrays)
         } catch let error as LinstoryError {
-            throw LinstoryError(file: path, error.message)
+            throw error.about(file: path)
         }
         try AtomicFile.write(bytes, to: path)
     }

@@ -16,7 +16,7 @@ import Darwin
 public enum PNGFile {
     /// Reads the PNG at `path`.
     public static func read(path: String) throws -> RGBImage {
-        try decoded(name: path) { pixels, width, height, message, size in
+        try decoded(name: path, file: path) { pixels, width, height, message, size in
             cpng_read_rgb8_file(path, pixels, width, height, message, size)
         }
     }
@@ -54,7 +54,7 @@ public enum PNGFile {
             }
         }
         defer { cpng_free(out) }
-        guard status == CPNG_OK, let out else { throw LinstoryError(file: "image", problem(status, message)) }
+        guard status == CPNG_OK, let out else { throw LinstoryError(kind(status), file: "image", problem(status, message)) }
         return Array(UnsafeBufferPointer(start: out, count: count))
     }
 
@@ -65,13 +65,16 @@ public enum PNGFile {
         UnsafeMutablePointer<UInt32>, UnsafeMutablePointer<CChar>, Int
     ) -> cpng_status
 
-    private static func decoded(name: String, _ read: Reader) throws -> RGBImage {
+    /// `file` is the path read, when it is a file: it tells a missing file from an unreadable one.
+    private static func decoded(name: String, file: String? = nil, _ read: Reader) throws -> RGBImage {
         var pixels: UnsafeMutablePointer<UInt8>?
         var width: UInt32 = 0
         var height: UInt32 = 0
         let (status, message) = withMessageBuffer { buffer, size in read(&pixels, &width, &height, buffer, size) }
         defer { cpng_free(pixels) }
-        guard status == CPNG_OK, let pixels else { throw LinstoryError(file: name, problem(status, message)) }
+        guard status == CPNG_OK, let pixels else {
+            throw LinstoryError(kind(status, missing: file.map(isMissing) ?? false), file: name, problem(status, message))
+        }
         let w = Int(width), h = Int(height)
         return RGBImage(width: w, height: h, pixels: Array(UnsafeBufferPointer(start: pixels, count: w * h * 3)))
     }
@@ -84,7 +87,9 @@ public enum PNGFile {
                     cpng_write8_file(temporary, src.baseAddress, w, h, channels, buffer, size)
                 }
             }
-            guard status == CPNG_OK else { throw LinstoryError(file: path, problem(status, message)) }
+            guard status == CPNG_OK else {
+                throw LinstoryError(kind(status, missing: isMissing(folder(of: path))), file: path, problem(status, message))
+            }
         }
     }
 
@@ -102,13 +107,13 @@ public enum PNGFile {
         if rename(temporary, path) != 0 {
             let reason = systemError(errno)
             unlink(temporary)
-            throw LinstoryError(file: path, "cannot replace: \(reason)")
+            throw LinstoryError(.unreadable, file: path, "cannot replace: \(reason)")
         }
     }
 
     private static func dimensions(_ width: Int, _ height: Int, name: String) throws -> (UInt32, UInt32) {
         guard let w = UInt32(exactly: width), let h = UInt32(exactly: height) else {
-            throw LinstoryError(file: name, "cannot write a \(width)x\(height) image as PNG")
+            throw LinstoryError(.invalidValue, file: name, "cannot write a \(width)x\(height) image as PNG")
         }
         return (w, h)
     }
@@ -129,6 +134,32 @@ public enum PNGFile {
 
     private static func problem(_ status: cpng_status, _ message: String) -> String {
         message.isEmpty ? "PNG error \(status.rawValue)" : message
+    }
+
+    /// The error kind for a failed status. `missing` says the file read (or the folder written
+    /// into) is not there, which makes an open or write failure `.notFound`.
+    private static func kind(_ status: cpng_status, missing: Bool = false) -> LinstoryError.Kind {
+        switch status {
+        case CPNG_ERR_OPEN, CPNG_ERR_WRITE: missing ? .notFound : .unreadable
+        case CPNG_ERR_NOT_PNG: .wrongFormat
+        case CPNG_ERR_CORRUPT: .corrupt
+        case CPNG_ERR_TOO_LARGE: .tooLarge
+        case CPNG_ERR_UNSUPPORTED: .unsupported
+        case CPNG_ERR_ARGUMENT: .invalidValue
+        default: .unreadable  // CPNG_ERR_NO_MEMORY: the system, not the file
+        }
+    }
+
+    /// Whether `path` (or a folder on the way to it) does not exist.
+    private static func isMissing(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) != 0 && (errno == ENOENT || errno == ENOTDIR)
+    }
+
+    /// The folder `path` is in ("." for a bare name).
+    private static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     private static func systemError(_ code: Int32) -> String {

@@ -59,7 +59,7 @@ public struct ZipArchive: Sendable {
 
     /// The uncompressed bytes of the entry called `entryName`, CRC-checked.
     public func data(for entryName: String) throws -> [UInt8] {
-        guard let entry = entry(named: entryName) else { throw fail("no entry '\(entryName)' in the archive") }
+        guard let entry = entry(named: entryName) else { throw fail(.notFound, "no entry '\(entryName)' in the archive") }
         guard entry.method == 8 else { return try withBytes(for: entryName) { [UInt8]($0) } }
         // Inflated bytes are already a fresh array: hand it over rather than copy it again.
         let range = try dataRange(of: entry)
@@ -71,14 +71,14 @@ public struct ZipArchive: Sendable {
     /// Calls `body` with the entry's uncompressed bytes, CRC-checked. Stored entries are passed
     /// straight from the archive buffer, without a copy (large PyTorch tensors are stored).
     public func withBytes<R>(for entryName: String, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        guard let entry = entry(named: entryName) else { throw fail("no entry '\(entryName)' in the archive") }
+        guard let entry = entry(named: entryName) else { throw fail(.notFound, "no entry '\(entryName)' in the archive") }
         let range = try dataRange(of: entry)
         return try bytes.withUnsafeBytes { all in
             let compressed = UnsafeRawBufferPointer(rebasing: all[range])
             switch entry.method {
             case 0:
                 guard entry.compressedSize == entry.uncompressedSize else {
-                    throw fail("entry '\(entry.name)' is stored but its two sizes differ (corrupt archive)")
+                    throw fail(.corrupt, "entry '\(entry.name)' is stored but its two sizes differ (corrupt archive)")
                 }
                 try checkCRC(compressed, entry)
                 return try body(compressed)
@@ -101,7 +101,7 @@ public struct ZipArchive: Sendable {
 
     /// The entries and the offset of the central directory.
     private static func readCentralDirectory(_ r: Reader, name: String) throws -> ([ZipEntry], Int) {
-        func fail(_ problem: String) -> LinstoryError { LinstoryError(file: name, problem) }
+        func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError { LinstoryError(kind, file: name, problem) }
         let size = r.bytes.count
 
         // The end record sits in the last 22 bytes plus at most a 64 KiB comment; search backwards.
@@ -117,7 +117,7 @@ public struct ZipArchive: Sendable {
         guard let eocd,
               let disk = r.u16(eocd + 4), let cdDisk = r.u16(eocd + 6),
               let count16 = r.u16(eocd + 10), let cdSize32 = r.u32(eocd + 12), let cdOffset32 = r.u32(eocd + 16)
-        else { throw fail("not a zip archive (no end-of-central-directory record)") }
+        else { throw fail(.wrongFormat, "not a zip archive (no end-of-central-directory record)") }
 
         var count = Int(count16)
         var cdSize = Int(cdSize32)
@@ -133,26 +133,26 @@ public struct ZipArchive: Sendable {
                   let c = r.u64(where64 + 32).flatMap({ Int(exactly: $0) }),
                   let s = r.u64(where64 + 40).flatMap({ Int(exactly: $0) }),
                   let o = r.u64(where64 + 48).flatMap({ Int(exactly: $0) })
-            else { throw fail("corrupt zip archive (bad ZIP64 end record)") }
+            else { throw fail(.corrupt, "corrupt zip archive (bad ZIP64 end record)") }
             count = c
             cdSize = s
             cdOffset = o
             cdLimit = where64
             multiDisk = disk64 != 0 || cdDisk64 != 0
         }
-        guard !multiDisk else { throw fail("multi-part zip archives are not supported") }
+        guard !multiDisk else { throw fail(.unsupported, "multi-part zip archives are not supported") }
         guard cdOffset <= cdLimit, cdSize <= cdLimit - cdOffset else {
-            throw fail("corrupt zip archive (central directory lies outside the file)")
+            throw fail(.corrupt, "corrupt zip archive (central directory lies outside the file)")
         }
         // Each record is at least 46 bytes, which also bounds the array below.
-        guard count <= cdSize / 46 else { throw fail("corrupt zip archive (\(count) entries cannot fit the directory)") }
+        guard count <= cdSize / 46 else { throw fail(.corrupt, "corrupt zip archive (\(count) entries cannot fit the directory)") }
 
         var entries = [ZipEntry]()
         entries.reserveCapacity(count)
         var p = cdOffset
         let end = cdOffset + cdSize
         for i in 0 ..< count {
-            func bad(_ why: String) -> LinstoryError { fail("corrupt zip archive (central directory entry \(i): \(why))") }
+            func bad(_ why: String) -> LinstoryError { fail(.corrupt, "corrupt zip archive (central directory entry \(i): \(why))") }
             guard p <= end - 46, r.u32(p) == 0x0201_4B50,
                   let flags = r.u16(p + 8), let method = r.u16(p + 10), let crc = r.u32(p + 16),
                   let csize32 = r.u32(p + 20), let usize32 = r.u32(p + 24),
@@ -191,7 +191,7 @@ public struct ZipArchive: Sendable {
                 }
                 q = body + Int(length)
             }
-            guard disk == 0 else { throw fail("multi-part zip archives are not supported") }
+            guard disk == 0 else { throw fail(.unsupported, "multi-part zip archives are not supported") }
             guard offset <= size, csize <= size else { throw bad("sizes or offset lie outside the file") }
 
             let name = String(decoding: r.bytes[nameStart ..< extraStart], as: UTF8.self)
@@ -208,16 +208,16 @@ public struct ZipArchive: Sendable {
     private func dataRange(of entry: ZipEntry) throws -> Range<Int> {
         let r = Reader(bytes: bytes)
         let at = entry.localHeaderOffset
-        guard entry.flags & 1 == 0 else { throw fail("entry '\(entry.name)' is encrypted (not supported)") }
+        guard entry.flags & 1 == 0 else { throw fail(.unsupported, "entry '\(entry.name)' is encrypted (not supported)") }
         guard entry.method == 0 || entry.method == 8 else {
-            throw fail("entry '\(entry.name)' uses compression method \(entry.method) (only stored and deflate are supported)")
+            throw fail(.unsupported, "entry '\(entry.name)' uses compression method \(entry.method) (only stored and deflate are supported)")
         }
         guard entry.uncompressedSize <= Self.limit(forArchiveOf: bytes.count) else {
-            throw fail("entry '\(entry.name)' claims \(entry.uncompressedSize) bytes uncompressed, "
+            throw fail(.corrupt, "entry '\(entry.name)' claims \(entry.uncompressedSize) bytes uncompressed, "
                 + "implausible for a \(bytes.count)-byte archive")
         }
         guard r.u32(at) == 0x0403_4B50, let nameLength = r.u16(at + 26), let extraLength = r.u16(at + 28) else {
-            throw fail("entry '\(entry.name)' has a bad local header (corrupt archive)")
+            throw fail(.corrupt, "entry '\(entry.name)' has a bad local header (corrupt archive)")
         }
         let nameStart = at + 30
         let start = nameStart + Int(nameLength) + Int(extraLength)
@@ -225,9 +225,9 @@ public struct ZipArchive: Sendable {
         // directory's sizes are the ones used; the name must still agree, as zipfile insists.
         guard nameStart + Int(nameLength) <= bytes.count,
               String(decoding: bytes[nameStart ..< nameStart + Int(nameLength)], as: UTF8.self) == entry.name
-        else { throw fail("entry '\(entry.name)' has a local header that names another file (corrupt archive)") }
+        else { throw fail(.corrupt, "entry '\(entry.name)' has a local header that names another file (corrupt archive)") }
         guard start <= dataLimit, entry.compressedSize <= dataLimit - start else {
-            throw fail("entry '\(entry.name)' is truncated (its data runs into the central directory or past the end)")
+            throw fail(.corrupt, "entry '\(entry.name)' is truncated (its data runs into the central directory or past the end)")
         }
         return start ..< start + entry.compressedSize
     }
@@ -236,7 +236,7 @@ public struct ZipArchive: Sendable {
     private func inflate(_ src: UnsafeRawBufferPointer, _ entry: ZipEntry) throws -> [UInt8] {
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw fail("cannot start zlib to read entry '\(entry.name)'")
+            throw fail(.unreadable, "cannot start zlib to read entry '\(entry.name)'")
         }
         defer { inflateEnd(&stream) }
         // One spare byte tells "exactly as declared" from "longer than declared".
@@ -261,19 +261,19 @@ public struct ZipArchive: Sendable {
                 case Z_OK:
                     continue
                 case Z_BUF_ERROR where produced == dst.count:
-                    throw fail("entry '\(entry.name)' inflates to more than its declared \(entry.uncompressedSize) bytes")
+                    throw fail(.corrupt, "entry '\(entry.name)' inflates to more than its declared \(entry.uncompressedSize) bytes")
                 case Z_BUF_ERROR:
-                    throw fail("entry '\(entry.name)' is truncated (deflate data ends early)")
+                    throw fail(.corrupt, "entry '\(entry.name)' is truncated (deflate data ends early)")
                 case Z_MEM_ERROR:
-                    throw fail("out of memory inflating entry '\(entry.name)'")
+                    throw fail(.unreadable, "out of memory inflating entry '\(entry.name)'")
                 default:
                     let why = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    throw fail("entry '\(entry.name)' has corrupt deflate data (\(why))")
+                    throw fail(.corrupt, "entry '\(entry.name)' has corrupt deflate data (\(why))")
                 }
             }
         }
         guard produced == entry.uncompressedSize else {
-            throw fail("entry '\(entry.name)' inflates to \(produced) bytes, not the declared \(entry.uncompressedSize)")
+            throw fail(.corrupt, "entry '\(entry.name)' inflates to \(produced) bytes, not the declared \(entry.uncompressedSize)")
         }
         out.removeLast()
         return out
@@ -282,7 +282,7 @@ public struct ZipArchive: Sendable {
     private func checkCRC(_ data: UnsafeRawBufferPointer, _ entry: ZipEntry) throws {
         let crc = Self.crc32(data)
         guard crc == entry.crc32 else {
-            throw fail("entry '\(entry.name)' fails its CRC-32 check (corrupt archive)")
+            throw fail(.corrupt, "entry '\(entry.name)' fails its CRC-32 check (corrupt archive)")
         }
     }
 
@@ -298,16 +298,16 @@ public struct ZipArchive: Sendable {
         return UInt32(truncatingIfNeeded: crc)
     }
 
-    private func fail(_ problem: String) -> LinstoryError { LinstoryError(file: name, problem) }
+    private func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError { LinstoryError(kind, file: name, problem) }
 
     // MARK: - Writing
 
     /// A ZIP archive holding `files` uncompressed, in order (the layout `np.savez` writes).
     /// Plain 32-bit ZIP: the whole archive must stay under 4 GiB and 65535 entries.
     public static func archive(_ files: [(name: String, bytes: [UInt8])]) throws -> [UInt8] {
-        guard files.count < 0xFFFF else { throw LinstoryError("cannot write more than 65534 entries to a zip archive") }
+        guard files.count < 0xFFFF else { throw LinstoryError(.unsupported, "cannot write more than 65534 entries to a zip archive") }
         guard Set(files.map(\.name)).count == files.count else {
-            throw LinstoryError("cannot write a zip archive with two entries of the same name")
+            throw LinstoryError(.invalidValue, "cannot write a zip archive with two entries of the same name")
         }
         var out = [UInt8]()
         var central = [UInt8]()
@@ -317,9 +317,9 @@ public struct ZipArchive: Sendable {
 
         for file in files {
             let name = Array(file.name.utf8)
-            guard !name.isEmpty, name.count <= 0xFFFF else { throw LinstoryError("bad zip entry name '\(file.name)'") }
+            guard !name.isEmpty, name.count <= 0xFFFF else { throw LinstoryError(.invalidValue, "bad zip entry name '\(file.name)'") }
             guard out.count <= 0xFFFF_FFFF - 30 - name.count - file.bytes.count else {
-                throw LinstoryError("cannot write '\(file.name)': zip archives without ZIP64 stop at 4 GiB")
+                throw LinstoryError(.unsupported, "cannot write '\(file.name)': zip archives without ZIP64 stop at 4 GiB")
             }
             let crc = file.bytes.withUnsafeBytes { crc32($0) }
             let offset = UInt32(out.count)
@@ -345,7 +345,7 @@ public struct ZipArchive: Sendable {
             central += name
         }
         guard out.count <= 0xFFFF_FFFF - central.count else {
-            throw LinstoryError("cannot write a zip archive over 4 GiB (no ZIP64 support)")
+            throw LinstoryError(.unsupported, "cannot write a zip archive over 4 GiB (no ZIP64 support)")
         }
         let cdOffset = UInt32(out.count)
         out += central

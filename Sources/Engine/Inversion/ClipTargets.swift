@@ -31,7 +31,7 @@ public struct ClipTargets: Sendable {
             frames.append(t.reshaped([1] + t.shape))
         }
         guard !frames.isEmpty else {
-            throw LinstoryError(file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
+            throw LinstoryError(window == nil ? .corrupt : .mismatch, file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
         }
         return ClipTargets(targets: Tensor.concatenate(frames), first: lower, info: source.info, videoFrames: index)
     }

@@ -17,37 +17,6 @@ public struct InversionSettings: Sendable {
     public init() {}
 }
 
-/// One frame's inversion result.
-public struct FrameInversion: Sendable {
-    /// [num_ws, w_dim] (W broadcast to every layer when the space is W).
-    public var ws: Tensor
-    /// One map per noise layer, [R, R]; nil when the model's const noise was used.
-    public var noise: [Tensor]?
-    /// Image loss at every step (before that step's update).
-    public var lossHistory: [Float]
-    /// Image loss of the final latents.
-    public var finalLoss: Float
-    /// Generator forward+backward evaluations spent on this frame.
-    public var evaluations: Int
-
-    public init(ws: Tensor, noise: [Tensor]?, lossHistory: [Float], finalLoss: Float, evaluations: Int) {
-        self.ws = ws
-        self.noise = noise
-        self.lossHistory = lossHistory
-        self.finalLoss = finalLoss
-        self.evaluations = evaluations
-    }
-}
-
-extension SynthesisNetwork {
-    /// A finished frame's image [1, C, R, R]: its latents with its noise maps (the model's const
-    /// noise when it has none).
-    public func render(_ frame: FrameInversion, workspace: SynthesisWorkspace) -> Tensor {
-        let noise: NoiseMode = frame.noise.map { .explicit($0.map { $0.reshaped([1] + $0.shape) }) } ?? .const
-        return forward(frame.ws.reshaped([1] + frame.ws.shape), noise: noise, workspace: workspace)
-    }
-}
-
 /// A snapshot for progress bars and the UI.
 public struct InversionProgress: Sendable {
     public var frames: [Int]
@@ -84,4 +53,6 @@ public typealias InversionObserver = @Sendable (InversionProgress) -> Bool
 public typealias FinishedFrames = (_ indices: [Int], _ frames: [FrameInversion]) throws -> Void
 
 /// Thrown when an observer cancels.
-public struct InversionCancelled: Error, Sendable {}
+public struct InversionCancelled: Error, Sendable {
+    public init() {}
+}

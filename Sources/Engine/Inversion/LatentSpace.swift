@@ -10,6 +10,15 @@ public enum LatentSpace: String, Sendable, Codable, CaseIterable {
     /// ends of its line; `naive` and `smooth`, which see one frame at a time, treat it as W+.
     case wPlusSharedFine = "w+fine"
 
+    /// How people write it: W, W+, W+fine.
+    public var label: String {
+        switch self {
+        case .w: return "W"
+        case .wPlus: return "W+"
+        case .wPlusSharedFine: return "W+fine"
+        }
+    }
+
     /// Rows per sample in the optimised tensor: 1 or num_ws.
     public func rows(numWs: Int) -> Int { self == .w ? 1 : numWs }
 

@@ -34,9 +34,8 @@ public final class ReconstructionStep: @unchecked Sendable {
 
     /// One frame's rendering [1, C, R, R] and its image loss against target.
     public func render(_ frame: FrameInversion, target: Tensor) -> (image: Tensor, loss: Float) {
-        let r = run(ws: frame.ws.reshaped([1] + frame.ws.shape), noise: frame.noise?.map { $0.reshaped([1] + $0.shape) }, targets: target,
-                    wantGradients: false)
-        return (r.image, r.losses[0])
+        let image = generator.synthesis.render(frame, workspace: workspace)
+        return (image, loss.evaluate(image, target)[0])
     }
 
     public func run(ws: Tensor, noise: [Tensor]?, targets: Tensor, wantGradients: Bool = true) -> Result {

@@ -106,10 +106,12 @@ public struct SceneProjector: Sendable {
             let (segLosses, _) = fitter.frameLosses(seg)
             for (k, i) in seg.range.enumerated() {
                 let ws = LatentSpace.broadcast(seg.latent(at: seg.t(ofFrame: i)).reshaped([1] + seg.start.shape), numWs: generator.config.numWs)
-                frames.append(FrameInversion(
+                var frame = FrameInversion(
                     ws: ws.reshaped([generator.config.numWs, generator.config.wDim]),
                     noise: seg.noise?.map { $0.reshaped(Array($0.shape.dropFirst())) },
-                    lossHistory: fitter.history[i], finalLoss: segLosses[k], evaluations: spent / n))
+                    lossHistory: fitter.history[i], finalLoss: segLosses[k], evaluations: spent / n)
+                frame.segment = indices[seg.range.lowerBound]...indices[seg.range.upperBound - 1]
+                frames.append(frame)
             }
         }
         return SceneResult(frames: frames, segments: segments, splits: splits)

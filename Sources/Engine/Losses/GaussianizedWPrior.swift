@@ -68,7 +68,7 @@ public struct GaussianizedWPrior: Sendable {
             for k in 0..<j { diagonal -= l[j * d + k] * l[j * d + k] }
             guard diagonal > 0, diagonal.isFinite else {
                 throw LinstoryError(
-                    "the Gaussianized-W covariance is not positive definite (pivot \(j) of \(d) is \(diagonal)); "
+                    .invalidValue, "the Gaussianized-W covariance is not positive definite (pivot \(j) of \(d) is \(diagonal)); "
                         + "use more samples or a larger ridge")
             }
             let root = diagonal.squareRoot()

@@ -14,7 +14,7 @@ public enum ImageLosses {
         case "l1": return L1Loss()
         case "mse": return MSELoss()
         default:
-            throw LinstoryError("unknown loss \"\(name)\" (known: \(names.joined(separator: ", ")))")
+            throw LinstoryError(.invalidValue, "unknown loss \"\(name)\" (known: \(names.joined(separator: ", ")))")
         }
     }
 }

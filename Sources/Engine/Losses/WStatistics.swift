@@ -190,7 +190,7 @@ public struct WStatistics: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                throw LinstoryError(file: folder, "cannot create the W statistics cache folder: \(error.localizedDescription)")
+                throw LinstoryError(.unreadable, file: folder, "cannot create the W statistics cache folder: \(error.localizedDescription)")
             }
         }
         try statistics.write(to: cachePath)
@@ -201,11 +201,11 @@ public struct WStatistics: Sendable {
     public static func read(path: String) throws -> WStatistics {
         let file = try SafeTensorsFile(path: path)
         guard file.metadata["format"] == fileFormat else {
-            throw LinstoryError(file: path, "not a linstory W statistics file (format \"\(file.metadata["format"] ?? "")\")")
+            throw LinstoryError(.wrongFormat, file: path, "not a linstory W statistics file (format \"\(file.metadata["format"] ?? "")\")")
         }
         guard let hash = file.metadata["mapping_hash"], let samples = file.metadata["samples"].flatMap({ Int($0) }),
               let seed = file.metadata["seed"].flatMap({ UInt32($0) })
-        else { throw LinstoryError(file: path, "W statistics metadata lacks mapping_hash, samples or seed") }
+        else { throw LinstoryError(.corrupt, file: path, "W statistics metadata lacks mapping_hash, samples or seed") }
         try file.validateAllFinite()
         let wAvg = try file.tensor("w_avg")
         let wStd = try file.tensor("w_std")
@@ -214,7 +214,7 @@ public struct WStatistics: Sendable {
         let d = wAvg.count
         guard wAvg.shape == [d], wStd.shape == [1], mean.shape == [d], covariance.shape == [d, d] else {
             throw LinstoryError(
-                file: path,
+                .mismatch, file: path,
                 "W statistics have inconsistent shapes: w_avg \(wAvg.shape), w_std \(wStd.shape), "
                     + "gaussianized_mean \(mean.shape), gaussianized_covariance \(covariance.shape)")
         }

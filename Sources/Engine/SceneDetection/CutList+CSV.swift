@@ -31,11 +31,11 @@ extension CutList {
     static func parseCSV(_ text: String, path: String, fps: Double?, frames: Int?) throws -> CutList {
         let rows = text.split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         guard let headerAt = rows.firstIndex(where: { $0.first == "Scene Number" }) else {
-            throw LinstoryError(file: path, "not a cut list: neither JSON nor a PySceneDetect scene list (no \"Scene Number\" header)")
+            throw LinstoryError(.wrongFormat, file: path, "not a cut list: neither JSON nor a PySceneDetect scene list (no \"Scene Number\" header)")
         }
         let header = rows[headerAt]
         func column(_ name: String) throws -> Int {
-            guard let i = header.firstIndex(of: name) else { throw LinstoryError(file: path, "scene list has no \"\(name)\" column") }
+            guard let i = header.firstIndex(of: name) else { throw LinstoryError(.corrupt, file: path, "scene list has no \"\(name)\" column") }
             return i
         }
         let startFrame = try column("Start Frame"), endFrame = try column("End Frame")
@@ -46,13 +46,13 @@ extension CutList {
         for (k, row) in rows[(headerAt + 1)...].enumerated() where !row.allSatisfy(\.isEmpty) {
             let line = headerAt + k + 2
             guard row.count > max(startFrame, endFrame), let s = Int(row[startFrame]), let e = Int(row[endFrame]), s >= 1, e >= s - 1 else {
-                throw LinstoryError(file: path, "line \(line): cannot read the scene's start and end frames")
+                throw LinstoryError(.corrupt, file: path, "line \(line): cannot read the scene's start and end frames")
             }
             starts.append(s - 1)
             lastEnd = e
             if rate == nil, let i = endSeconds, i < row.count, let t = Double(row[i]), t > 0 { rate = Double(e) / t }
         }
-        guard var rate else { throw LinstoryError(file: path, "scene list gives no frame rate and none was given") }
+        guard var rate else { throw LinstoryError(.corrupt, file: path, "scene list gives no frame rate and none was given") }
         // Times are written to the millisecond, so a rate read from them is only close: snap it to
         // the usual rates it is close to (25, 30000/1001...).
         if fps == nil, let usual = [23.976, 24, 25, 29.97, 30, 48, 50, 59.94, 60].first(where: { abs($0 - rate) < 0.01 }) {

@@ -36,22 +36,22 @@ extension CutList {
         do {
             file = try JSONDecoder().decode(File.self, from: Data(text.utf8))
         } catch let DecodingError.keyNotFound(key, context) {
-            throw LinstoryError(file: path, "not a cut list: \(location(context.codingPath))missing \"\(key.stringValue)\"")
+            throw LinstoryError(.wrongFormat, file: path, "not a cut list: \(location(context.codingPath))missing \"\(key.stringValue)\"")
         } catch let DecodingError.typeMismatch(_, context) {
-            throw LinstoryError(file: path, "not a cut list: \(location(context.codingPath))\(context.debugDescription)")
+            throw LinstoryError(.wrongFormat, file: path, "not a cut list: \(location(context.codingPath))\(context.debugDescription)")
         } catch {
-            throw LinstoryError(file: path, "not a cut list: invalid JSON")
+            throw LinstoryError(.wrongFormat, file: path, "not a cut list: invalid JSON")
         }
-        guard let rate = file.fps ?? fps else { throw LinstoryError(file: path, "cut list gives no \"fps\"") }
-        guard let count = file.frames ?? frames else { throw LinstoryError(file: path, "cut list gives no \"frames\"") }
+        guard let rate = file.fps ?? fps else { throw LinstoryError(.corrupt, file: path, "cut list gives no \"fps\"") }
+        guard let count = file.frames ?? frames else { throw LinstoryError(.corrupt, file: path, "cut list gives no \"frames\"") }
         var cuts: [SceneCut] = []
         for c in file.cuts {
             guard let kind = TransitionKind(rawValue: c.kind ?? "cut") else {
-                throw LinstoryError(file: path, "cut at frame \(c.frame): kind \"\(c.kind ?? "")\" is not cut, dissolve or fade")
+                throw LinstoryError(.unsupported, file: path, "cut at frame \(c.frame): kind \"\(c.kind ?? "")\" is not cut, dissolve or fade")
             }
             var span = c.frame...c.frame
             if let s = c.span {
-                guard s.count == 2, s[0] <= s[1] else { throw LinstoryError(file: path, "cut at frame \(c.frame): span must be [first, last]") }
+                guard s.count == 2, s[0] <= s[1] else { throw LinstoryError(.corrupt, file: path, "cut at frame \(c.frame): span must be [first, last]") }
                 span = s[0]...s[1]
             }
             cuts.append(SceneCut(frame: c.frame, time: c.time ?? Double(c.frame) / rate, kind: kind, score: c.score ?? 0, span: span))

@@ -58,26 +58,27 @@ public struct CutList: Sendable, Equatable {
             list = try parseCSV(text, path: path, fps: fps, frames: nil)
         }
         if let frames, list.frames != frames {
-            throw LinstoryError(file: path, "the cut list is for a video of \(list.frames) frames, this one has \(frames)")
+            throw LinstoryError(.mismatch, file: path, "the cut list is for a video of \(list.frames) frames, this one has \(frames)")
         }
         if let fps, abs(list.fps - fps) > 1e-3 * fps {
-            throw LinstoryError(file: path, "the cut list is for a video at \(String(format: "%g", list.fps)) fps, this one is at \(String(format: "%g", fps))")
+            throw LinstoryError(.mismatch, file: path, "the cut list is for a video at \(String(format: "%g", list.fps)) fps, this one is at \(String(format: "%g", fps))")
         }
         return try list.validated(path: path)
     }
 
     /// Sorted, without duplicates, every cut inside the video.
     func validated(path: String) throws -> CutList {
-        guard fps > 0 && fps.isFinite else { throw LinstoryError(file: path, "frame rate \(fps) is not positive") }
-        guard frames >= 0 else { throw LinstoryError(file: path, "frame count \(frames) is negative") }
+        guard fps > 0 && fps.isFinite else { throw LinstoryError(.corrupt, file: path, "frame rate \(fps) is not positive") }
+        guard frames >= 0 else { throw LinstoryError(.corrupt, file: path, "frame count \(frames) is negative") }
         var sorted = cuts.sorted { $0.frame < $1.frame }
         sorted = sorted.enumerated().filter { $0.offset == 0 || sorted[$0.offset - 1].frame != $0.element.frame }.map(\.element)
         for cut in sorted {
             guard cut.frame > 0 && cut.frame < frames else {
-                throw LinstoryError(file: path, "cut at frame \(cut.frame) is outside the video's frames 1..\(max(frames - 1, 0))")
+                throw LinstoryError(.mismatch, file: path, "cut at frame \(cut.frame) is outside the video's frames 1..\(max(frames - 1, 0))")
             }
             guard cut.span.lowerBound >= 0 && cut.span.upperBound < frames && cut.span.contains(cut.frame) else {
-                throw LinstoryError(file: path, "cut at frame \(cut.frame) has span \(cut.span.lowerBound)...\(cut.span.upperBound), which does not contain it or leaves the video")
+                // A span that misses its own cut contradicts the list; one that leaves the video does not fit it.
+                throw LinstoryError(cut.span.contains(cut.frame) ? .mismatch : .corrupt, file: path, "cut at frame \(cut.frame) has span \(cut.span.lowerBound)...\(cut.span.upperBound), which does not contain it or leaves the video")
             }
         }
         return CutList(frames: frames, fps: fps, cuts: sorted)

@@ -9,7 +9,7 @@ public struct FileIdentity: Sendable, Codable, Equatable {
 
     public init(path: String) throws {
         let url = URL(fileURLWithPath: path)
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw LinstoryError(file: path, "cannot read the file") }
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw LinstoryError(.unreadable, file: path, "cannot read the file") }
         defer { try? handle.close() }
         let size = Int((try? handle.seekToEnd()) ?? 0)
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -43,15 +43,15 @@ public struct FileIdentity: Sendable, Codable, Equatable {
     public func locate(override: String?, what: String, record: String, hint: String) throws -> String {
         if let override {
             guard try FileIdentity(path: override).sameContent(as: self) else {
-                throw LinstoryError(file: override, "is not the \(what) this session was made with (\(path), \(bytes) bytes, hash \(hash))")
+                throw LinstoryError(.mismatch, file: override, "is not the \(what) this session was made with (\(path), \(bytes) bytes, hash \(hash))")
             }
             return override
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            throw LinstoryError(file: record, "the \(what) this session was made with is no longer at \(path) (moved?): \(hint)")
+            throw LinstoryError(.notFound, file: record, "the \(what) this session was made with is no longer at \(path) (moved?): \(hint)")
         }
         guard try FileIdentity(path: path).sameContent(as: self) else {
-            throw LinstoryError(file: record, "the \(what) at \(path) has changed since this session was made: \(hint)")
+            throw LinstoryError(.mismatch, file: record, "the \(what) at \(path) has changed since this session was made: \(hint)")
         }
         return path
     }

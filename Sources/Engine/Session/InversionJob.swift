@@ -209,17 +209,17 @@ extension InversionJob {
     /// numbering), reporting each saved frame. The job owns the session folder while it runs. The
     /// inversion's own settings (`measureHeldOut` among them) are used as they are.
     public static func session(
-        _ inversion: SessionInversion, folder: String, generator: Generator, statistics: WStatistics, targets: Tensor,
+        _ inversion: SessionRun, folder: String, generator: Generator, statistics: WStatistics, targets: Tensor,
         scenes: SceneList, redo: [Range<Int>] = [], label: String = ""
     ) throws -> InversionJob {
-        let session = try InversionSession.read(folder: folder)
+        let session = try SessionFolder.read(folder: folder)
         let count = targets.shape[0]
-        let record = session.manifest.methods[inversion.method.rawValue]
+        let record = session.manifest[inversion.method]
         let reusable = record.map { $0.matches(inversion, count: count) } ?? false
         var pending = Set((0..<count).filter { !(reusable && record!.isDone($0)) })
         for r in redo { pending.formUnion(r.clamped(to: 0..<count)) }
         let job = InversionJob(expectedEvaluations: pending.count * inversion.budget) { job in
-            var session = try InversionSession.read(folder: folder)
+            var session = try SessionFolder.read(folder: folder)
             job.setLabel(label)
             _ = try inversion.run(
                 session: &session, generator: generator, statistics: statistics, targets: targets, scenes: scenes, resume: true,

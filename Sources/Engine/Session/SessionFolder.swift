@@ -5,14 +5,16 @@ import Foundation
 ///
 ///     session.json                   manifest: video, model, frame window, settings, progress per method
 ///     cuts.json                      the scene cuts used (edited cuts live here)
-///     frames/METHOD/000000.safetensors  each finished frame as soon as it finishes (resume reads these)
-///     latents/METHOD.safetensors     w [N, num_ws, w_dim], noise/<layer> [N, R, R]
+///     frames/METHOD/000000.safetensors  each finished frame as soon as it finishes (resume reads these);
+///                                    metadata "segment": the scene method's line it lies on, "A-B"
+///                                    (video frame numbers), from which `LatentPath(scene:)` rebuilds the path
+///     latents/METHOD.safetensors     w [N, num_ws, w_dim], noise/<layer> [N, R, R]; metadata "segments"
 ///     latents/METHOD.npz             key w, like NVIDIA's projected_w.npz
 ///     recon/METHOD/000000.png ...    reconstructions, one per frame in window order
 ///     losses/METHOD.json             per-frame loss histories (per step)
 ///     metrics/METHOD.json            ClipMetrics
 ///     METHOD.mp4                     target | reconstruction, side by side
-public struct InversionSession: Sendable {
+public struct SessionFolder: Sendable {
     public struct MethodRecord: Sendable, Codable {
         public var budget: Int
         public var space: String
@@ -28,8 +30,22 @@ public struct InversionSession: Sendable {
         /// sessions written before it existed, which read as nil).
         public var schedule: SequentialProjector.Schedule?
 
+        /// A fresh record for `inversion` over `count` frames: nothing saved yet.
+        public init(for inversion: SessionRun, count: Int) {
+            budget = inversion.budget
+            space = inversion.settings.space.rawValue
+            loss = inversion.lossName
+            seed = inversion.settings.seed
+            status = String(repeating: ".", count: count)
+            complete = false
+            seconds = 0
+            evaluations = 0
+            notes = []
+            schedule = inversion.method == .sequential ? inversion.sequentialSchedule : nil
+        }
+
         /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
-        public func matches(_ inversion: SessionInversion, count: Int) -> Bool {
+        public func matches(_ inversion: SessionRun, count: Int) -> Bool {
             budget == inversion.budget && space == inversion.settings.space.rawValue && loss == inversion.lossName && status.count == count
                 && schedule == (inversion.method == .sequential ? inversion.sequentialSchedule : nil)
         }
@@ -49,7 +65,7 @@ public struct InversionSession: Sendable {
     }
 
     public struct Manifest: Sendable, Codable {
-        public var version = InversionSession.version
+        public var version = SessionFolder.version
         public var video: FileIdentity
         public var model: FileIdentity
         public var resolution: Int
@@ -59,7 +75,13 @@ public struct InversionSession: Sendable {
         /// The inverted window of the video, [first, first + count).
         public var first: Int
         public var count: Int
+        /// Keyed by the method's name in the file; read and written through `self[method]`.
         public var methods: [String: MethodRecord] = [:]
+
+        public subscript(method: InversionMethod) -> MethodRecord? {
+            get { methods[method.rawValue] }
+            set { methods[method.rawValue] = newValue }
+        }
 
         public init(
             video: FileIdentity, model: FileIdentity, resolution: Int, fit: String, fps: Double, videoFrames: Int, first: Int, count: Int
@@ -86,36 +108,36 @@ public struct InversionSession: Sendable {
 
     /// Opens the session in `folder` for this video and model, creating it when there is none.
     /// A session made from another video or model refuses to mix with it.
-    public static func open(folder: String, fresh manifest: Manifest) throws -> InversionSession {
+    public static func open(folder: String, fresh manifest: Manifest) throws -> SessionFolder {
         let path = folder + "/session.json"
         if FileManager.default.fileExists(atPath: path) {
             let existing = try read(folder: folder)
             let m = existing.manifest
             if !m.video.sameContent(as: manifest.video) {
-                throw LinstoryError(file: path, "this session was made from another video (\(m.video.path)); use a new --out folder")
+                throw LinstoryError(.mismatch, file: path, "this session was made from another video (\(m.video.path)); use a new --out folder")
             }
             if !m.model.sameContent(as: manifest.model) {
-                throw LinstoryError(file: path, "this session was made with another model (\(m.model.path)); use a new --out folder")
+                throw LinstoryError(.mismatch, file: path, "this session was made with another model (\(m.model.path)); use a new --out folder")
             }
             if m.resolution != manifest.resolution || m.fit != manifest.fit || m.first != manifest.first || m.count != manifest.count {
-                throw LinstoryError(file: path, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
+                throw LinstoryError(.mismatch, file: path, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
             }
             return existing
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw LinstoryError(file: folder, "cannot create the session folder: \(error.localizedDescription)")
+            throw LinstoryError(.unreadable, file: folder, "cannot create the session folder: \(error.localizedDescription)")
         }
-        var s = InversionSession(folder: folder, manifest: manifest)
+        var s = SessionFolder(folder: folder, manifest: manifest)
         try s.save()
         return s
     }
 
-    public static func read(folder: String) throws -> InversionSession {
+    public static func read(folder: String) throws -> SessionFolder {
         let path = folder + "/session.json"
-        guard let data = FileManager.default.contents(atPath: path) else { throw LinstoryError(file: path, "no session here (session.json missing)") }
-        return InversionSession(folder: folder, manifest: try manifest(data: data, path: path))
+        guard let data = FileManager.default.contents(atPath: path) else { throw LinstoryError(.notFound, file: path, "no session here (session.json missing)") }
+        return SessionFolder(folder: folder, manifest: try manifest(data: data, path: path))
     }
 
     /// Decodes session.json's bytes; `path` names the file in errors.
@@ -123,17 +145,17 @@ public struct InversionSession: Sendable {
         do {
             let m = try JSONDecoder().decode(Manifest.self, from: data)
             guard m.version == Self.version else {
-                throw LinstoryError(file: path, "session version \(m.version) is not \(Self.version), the one this linstory reads; use a new folder")
+                throw LinstoryError(.unsupported, file: path, "session version \(m.version) is not \(Self.version), the one this linstory reads; use a new folder")
             }
             // The window is used as first..<first + count: it must be a range of frames.
             guard m.first >= 0, m.count >= 0, m.first <= Int.max - m.count else {
-                throw LinstoryError(file: path, "not a readable session file (frame window first \(m.first), count \(m.count))")
+                throw LinstoryError(.corrupt, file: path, "not a readable session file (frame window first \(m.first), count \(m.count))")
             }
             return m
         } catch let e as LinstoryError {
             throw e
         } catch {
-            throw LinstoryError(file: path, "not a readable session file (\(error.localizedDescription))")
+            throw LinstoryError(.corrupt, file: path, "not a readable session file (\(error.localizedDescription))")
         }
     }
 
@@ -150,7 +172,7 @@ public struct InversionSession: Sendable {
     }
 
     /// Latents and noise of the first `frames.count` window frames of `method`.
-    public func writeLatents(_ frames: [FrameInversion], method: String, noiseNames: [String]) throws {
+    public func writeLatents(_ frames: [FrameInversion], method: InversionMethod, noiseNames: [String]) throws {
         let dir = try ensureFolder("latents")
         guard let first = frames.first else { return }
         let ws = Tensor.concatenate(frames.map { $0.ws.reshaped([1] + $0.ws.shape) })
@@ -160,82 +182,120 @@ public struct InversionSession: Sendable {
                 tensors.append(("noise/" + name, Tensor.concatenate(frames.map { $0.noise![i].reshaped([1] + $0.noise![i].shape) })))
             }
         }
-        try SafeTensorsWriter.write(tensors, metadata: ["format": "linstory latents", "method": method], to: "\(dir)/\(method).safetensors")
-        try NpzArchive.write([("w", ws)], to: "\(dir)/\(method).npz")
+        var metadata = ["format": "linstory latents", "method": method.rawValue]
+        var segments: [ClosedRange<Int>] = []
+        for f in frames { if let s = f.segment, segments.last != s { segments.append(s) } }
+        if !segments.isEmpty { metadata["segments"] = segments.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",") }
+        try SafeTensorsWriter.write(tensors, metadata: metadata, to: "\(dir)/\(method.rawValue).safetensors")
+        try NpzArchive.write([("w", ws)], to: "\(dir)/\(method.rawValue).npz")
     }
 
     /// Frames saved so far for `method` (resume), or [] when none.
-    public func readLatents(method: String, noiseNames: [String]) throws -> [FrameInversion] {
-        let path = "\(folder)/latents/\(method).safetensors"
+    public func readLatents(method: InversionMethod, noiseNames: [String]) throws -> [FrameInversion] {
+        let path = "\(folder)/latents/\(method.rawValue).safetensors"
         guard FileManager.default.fileExists(atPath: path) else { return [] }
         let file = try SafeTensorsFile(path: path)
         let ws = try file.tensor("w")
-        guard ws.rank == 3 else { throw LinstoryError(file: path, "tensor 'w' has shape \(ws.shape), expected [N, num_ws, w_dim]") }
+        guard ws.rank == 3 else { throw LinstoryError(.corrupt, file: path, "tensor 'w' has shape \(ws.shape), expected [N, num_ws, w_dim]") }
         let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try noiseNames.map { try file.tensor("noise/" + $0) } : nil
         for (name, n) in zip(noiseNames, noise ?? []) where n.rank == 0 || n.shape[0] != ws.shape[0] {
-            throw LinstoryError(file: path, "tensor 'noise/\(name)' has shape \(n.shape), expected [\(ws.shape[0]), R, R] like 'w'")
+            throw LinstoryError(.corrupt, file: path, "tensor 'noise/\(name)' has shape \(n.shape), expected [\(ws.shape[0]), R, R] like 'w'")
         }
+        let segments = (file.metadata["segments"] ?? "").split(separator: ",").compactMap { Self.segment(String($0)) }
+        let first = manifest.first
         return (0..<ws.shape[0]).map { i in
-            FrameInversion(
+            var frame = FrameInversion(
                 ws: ws.slice(i..<(i + 1)).reshaped(Array(ws.shape.dropFirst())),
                 noise: noise?.map { $0.slice(i..<(i + 1)).reshaped(Array($0.shape.dropFirst())) },
                 lossHistory: [], finalLoss: .nan, evaluations: 0)
+            frame.segment = segments.first { $0.contains(first + i) }
+            return frame
         }
     }
 
-    public func writeLossHistories(_ frames: [FrameInversion], method: String) throws {
-        let dir = try ensureFolder("losses")
-        let object = frames.map { ["final": [$0.finalLoss], "steps": $0.lossHistory] }
-        try AtomicFile.write(try JSONEncoder().encode(object), to: "\(dir)/\(method).json")
+    /// "A-B" (a segment's first and last frame, video numbering) as a range; nil when malformed.
+    static func segment(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, a <= b else { return nil }
+        return a...b
     }
 
-    public func writeMetrics(_ metrics: ClipMetrics, method: String) throws {
+    public func writeLossHistories(_ frames: [FrameInversion], method: InversionMethod) throws {
+        let dir = try ensureFolder("losses")
+        let object = frames.map { ["final": [$0.finalLoss], "steps": $0.lossHistory] }
+        try AtomicFile.write(try JSONEncoder().encode(object), to: "\(dir)/\(method.rawValue).json")
+    }
+
+    /// The final loss of every frame of a finished run (window order), as `writeLossHistories` saved
+    /// them; nil when there is none or it cannot be read.
+    public func readFinalLosses(method: InversionMethod) -> [Float]? {
+        guard let data = FileManager.default.contents(atPath: "\(folder)/losses/\(method.rawValue).json"),
+              let entries = try? JSONDecoder().decode([[String: [Float]]].self, from: data)
+        else { return nil }
+        return entries.map { $0["final"]?.first ?? .nan }
+    }
+
+    /// A finished run's results, as the method finally gives them: the assembled latents with each
+    /// frame's final loss (for smooth these are the filtered latents; its frame files hold naive's).
+    /// nil until the method is complete.
+    public func finishedResults(method: InversionMethod, noiseNames: [String]) -> [FrameInversion]? {
+        guard manifest[method]?.complete == true,
+              var all = try? readLatents(method: method, noiseNames: noiseNames), all.count == manifest.count
+        else { return nil }
+        let losses = readFinalLosses(method: method) ?? []
+        for k in all.indices { all[k].finalLoss = k < losses.count ? losses[k] : .nan }
+        return all
+    }
+
+    public func writeMetrics(_ metrics: ClipMetrics, method: InversionMethod) throws {
         let dir = try ensureFolder("metrics")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(metrics), to: "\(dir)/\(method).json")
+        try AtomicFile.write(try encoder.encode(metrics), to: "\(dir)/\(method.rawValue).json")
     }
 
     /// Reconstructions [F, C, R, R] as PNGs in window order.
-    public func writeReconstructions(_ images: Tensor, method: String) throws -> String {
-        let dir = try ensureFolder("recon/\(method)")
+    public func writeReconstructions(_ images: Tensor, method: InversionMethod) throws -> String {
+        let dir = try ensureFolder("recon/\(method.rawValue)")
         for i in 0..<images.shape[0] {
             try ImageOutput.writePNG(images.slice(i..<(i + 1)), to: String(format: "%@/%06d.png", dir, i))
         }
         return dir
     }
 
-    func framePath(method: String, index: Int) -> String { String(format: "%@/frames/%@/%06d.safetensors", folder, method, index) }
+    func framePath(method: InversionMethod, index: Int) -> String { String(format: "%@/frames/%@/%06d.safetensors", folder, method.rawValue, index) }
 
     /// One finished window frame, written atomically: w [num_ws, w_dim], noise/<layer> [R, R],
     /// loss [1 + steps] (the final loss, then the loss at every step).
-    public func writeFrame(_ frame: FrameInversion, index: Int, method: String, noiseNames: [String]) throws {
-        _ = try ensureFolder("frames/\(method)")
+    public func writeFrame(_ frame: FrameInversion, index: Int, method: InversionMethod, noiseNames: [String]) throws {
+        _ = try ensureFolder("frames/\(method.rawValue)")
         var tensors: [(String, Tensor)] = [("w", frame.ws)]
         if let noise = frame.noise {
             for (name, n) in zip(noiseNames, noise) { tensors.append(("noise/" + name, n)) }
         }
         tensors.append(("loss", Tensor(shape: [1 + frame.lossHistory.count], values: [frame.finalLoss] + frame.lossHistory)))
-        try SafeTensorsWriter.write(
-            tensors, metadata: ["method": method, "frame": String(index), "evaluations": String(frame.evaluations)],
-            to: framePath(method: method, index: index))
+        var metadata = ["method": method.rawValue, "frame": String(index), "evaluations": String(frame.evaluations)]
+        if let s = frame.segment { metadata["segment"] = "\(s.lowerBound)-\(s.upperBound)" }
+        try SafeTensorsWriter.write(tensors, metadata: metadata, to: framePath(method: method, index: index))
     }
 
     /// A frame written by `writeFrame`, or nil when there is none or it cannot be read (it is redone).
-    public func readFrame(index: Int, method: String, noiseNames: [String]) -> FrameInversion? {
+    public func readFrame(index: Int, method: InversionMethod, noiseNames: [String]) -> FrameInversion? {
         let path = framePath(method: method, index: index)
         guard FileManager.default.fileExists(atPath: path), let file = try? SafeTensorsFile(path: path),
               let ws = try? file.tensor("w"), let loss = try? file.tensor("loss"), loss.count >= 1
         else { return nil }
         let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try? noiseNames.map { try file.tensor("noise/" + $0) } : nil
         let values = loss.scalars
-        return FrameInversion(
+        var frame = FrameInversion(
             ws: ws, noise: noise, lossHistory: Array(values.dropFirst()), finalLoss: values[0],
             evaluations: Int(file.metadata["evaluations"] ?? "") ?? 0)
+        frame.segment = file.metadata["segment"].flatMap(Self.segment)
+        return frame
     }
 
     /// Forgets every saved frame of `method`.
-    public func removeFrames(method: String) {
-        try? FileManager.default.removeItem(atPath: "\(folder)/frames/\(method)")
+    public func removeFrames(method: InversionMethod) {
+        try? FileManager.default.removeItem(atPath: "\(folder)/frames/\(method.rawValue)")
     }
 }

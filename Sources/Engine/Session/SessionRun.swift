@@ -4,7 +4,7 @@ import Foundation
 /// interrupted run resumes where it stopped (losing at most the frames in flight: one frame, a
 /// batch of `naive` frames, or the scene `scene` was fitting), then writes the assembled latents,
 /// reconstructions, metrics and side-by-side video.
-public struct SessionInversion: Sendable {
+public struct SessionRun: Sendable {
     public var method: InversionMethod
     public var budget: Int
     public var settings: InversionSettings
@@ -52,7 +52,7 @@ public struct SessionInversion: Sendable {
     /// frames in `redo` (window numbering; e.g. the scenes a cut edit touched), then assembles.
     /// `onFrame` hears of each frame as it is saved (clip numbering).
     public func run(
-        session: inout InversionSession, generator: Generator, statistics: WStatistics, targets: Tensor, scenes: SceneList,
+        session: inout SessionFolder, generator: Generator, statistics: WStatistics, targets: Tensor, scenes: SceneList,
         resume: Bool, redo: [Range<Int>] = [], naiveFrames: [FrameInversion]? = nil, observer: InversionObserver? = nil,
         onFrame: ((Int, FrameInversion) -> Void)? = nil
     ) throws -> Outcome {
@@ -63,22 +63,19 @@ public struct SessionInversion: Sendable {
         let count = targets.shape[0]
         let local = Self.localScenes(scenes, first: first, count: count)
         var frames = [FrameInversion?](repeating: nil, count: count)
-        var record = InversionSession.MethodRecord(
-            budget: budget, space: settings.space.rawValue, loss: lossName, seed: settings.seed,
-            status: String(repeating: ".", count: count), complete: false, seconds: 0, evaluations: 0, notes: [],
-            schedule: method == .sequential ? sequentialSchedule : nil)
-        if resume, let r = session.manifest.methods[key], r.matches(self, count: count) {
+        var record = SessionFolder.MethodRecord(for: self, count: count)
+        if resume, let r = session.manifest[method], r.matches(self, count: count) {
             record.seconds = r.seconds
             record.notes = r.notes
             for i in 0..<count where r.isDone(i) {
-                frames[i] = session.readFrame(index: i, method: key, noiseNames: noiseNames)
+                frames[i] = session.readFrame(index: i, method: method, noiseNames: noiseNames)
                 if let f = frames[i] {
                     record.setDone([i], true)
                     record.evaluations += f.evaluations
                 }
             }
         } else {
-            session.removeFrames(method: key)
+            session.removeFrames(method: method)
         }
         for range in redo {
             for i in range.clamped(to: 0..<count) where frames[i] != nil {
@@ -87,21 +84,21 @@ public struct SessionInversion: Sendable {
                 record.setDone([i], false)
             }
         }
-        session.manifest.methods[key] = record
+        session.manifest[method] = record
         try session.save()
 
         var lastSave = Date()
-        let save: (inout InversionSession, [Int], [FrameInversion]) throws -> Void = { session, indices, done in
+        let save: (inout SessionFolder, [Int], [FrameInversion]) throws -> Void = { session, indices, done in
             for (i, f) in zip(indices, done) {
-                try session.writeFrame(f, index: i, method: key, noiseNames: noiseNames)
+                try session.writeFrame(f, index: i, method: method, noiseNames: noiseNames)
                 frames[i] = f
             }
-            var r = session.manifest.methods[key]!
+            var r = session.manifest[method]!
             r.setDone(indices, true)
             r.evaluations += done.reduce(0) { $0 + $1.evaluations }
             r.seconds += Date().timeIntervalSince(lastSave)
             lastSave = Date()
-            session.manifest.methods[key] = r
+            session.manifest[method] = r
             try session.save()
             for (i, f) in zip(indices, done) { onFrame?(first + i, f) }
         }
@@ -166,7 +163,7 @@ public struct SessionInversion: Sendable {
 
         var result = frames.map { $0! }
         if method == .smooth { result = LatentSmoothing.smooth(result, scenes: local.map(\.clean)) }
-        record = session.manifest.methods[key]!
+        record = session.manifest[method]!
         for note in notes where !record.notes.contains(note) { record.notes.append(note) }
 
         // Final renders, losses, metrics.
@@ -183,26 +180,16 @@ public struct SessionInversion: Sendable {
             ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
             : HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
         let metrics = ClipMetrics.measure(targets: targets, recon: recon, ws: result.map(\.ws), scenes: clean, wStd: statistics.wStd, heldOut: heldOut)
-        try session.writeLatents(result, method: key, noiseNames: noiseNames)
-        _ = try session.writeReconstructions(recon, method: key)
-        try session.writeLossHistories(result, method: key)
-        try session.writeMetrics(metrics, method: key)
-        try? Self.writeSideBySide(targets: targets, recon: recon, fps: session.manifest.fps, to: "\(session.folder)/\(key).mp4")
+        try session.writeLatents(result, method: method, noiseNames: noiseNames)
+        _ = try session.writeReconstructions(recon, method: method)
+        try session.writeLossHistories(result, method: method)
+        try session.writeMetrics(metrics, method: method)
+        try? SessionFolder.writeSideBySide(targets: targets, fps: session.manifest.fps, to: "\(session.folder)/\(key).mp4") { i in
+            RGBImage(generated: images[i])
+        }
         record.complete = true
-        session.manifest.methods[key] = record
+        session.manifest[method] = record
         try session.save()
         return Outcome(frames: result, metrics: metrics, notes: record.notes, seconds: record.seconds, evaluations: record.evaluations)
-    }
-
-    static func writeSideBySide(targets: Tensor, recon: Tensor, fps: Double, to path: String) throws {
-        let r = targets.shape[2]
-        guard targets.shape[1] == 3 else { return }
-        let writer = try SideBySideVideoWriter(path: path, panelWidth: r, panelHeight: r, fps: fps)
-        for i in 0..<targets.shape[0] {
-            try writer.write(
-                target: RGBImage(tensor: targets.slice(i..<(i + 1)).reshaped([3, r, r])),
-                reconstruction: RGBImage(tensor: recon.slice(i..<(i + 1)).reshaped([3, r, r])))
-        }
-        try writer.finish()
     }
 }

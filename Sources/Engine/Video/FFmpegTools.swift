@@ -20,7 +20,7 @@ public struct FFmpegTools: Sendable, Equatable {
             folders.map { ($0 as NSString).appendingPathComponent(name) }.first { FileManager.default.isExecutableFile(atPath: $0) }
         }
         guard let ffmpeg = find("ffmpeg"), let ffprobe = find("ffprobe") else {
-            throw LinstoryError(file: file, "video needs ffmpeg and ffprobe, which are not on the PATH (install them: apt-get install ffmpeg)")
+            throw LinstoryError(.tool, file: file, "video needs ffmpeg and ffprobe, which are not on the PATH (install them: apt-get install ffmpeg)")
         }
         return FFmpegTools(ffmpeg: ffmpeg, ffprobe: ffprobe)
     }

@@ -21,7 +21,7 @@ enum FFprobe {
         do {
             child = try Subprocess(executable: tools.ffprobe, arguments: arguments, readOutput: true, writeInput: false)
         } catch {
-            throw LinstoryError(file: path, "cannot run ffprobe: \(error)")
+            throw LinstoryError(.tool, file: path, "cannot run ffprobe: \(error)")
         }
         var json = [UInt8](repeating: 0, count: 1 << 16)
         var count = 0
@@ -33,26 +33,26 @@ enum FFprobe {
                 if count < json.count { break }
             }
         } catch Subprocess.Failure.stalled(let seconds) {
-            throw LinstoryError(file: path, "ffprobe stalled for \(secondsText(seconds)) s and was stopped")
+            throw LinstoryError(.tool, file: path, "ffprobe stalled for \(secondsText(seconds)) s and was stopped")
         }
         let exit = child.finish(timeout: timeout)
         guard exit.succeeded else {
             let why = exit.lastMessage(strippingPath: path) ?? "ffprobe failed with status \(exit.status)"
-            throw LinstoryError(file: path, "not a video ffmpeg can read (\(why))")
+            throw LinstoryError(.wrongFormat, file: path, "not a video ffmpeg can read (\(why))")
         }
         return try parse(Array(json[0..<count]), path: path)
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws -> Stream {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
-            throw LinstoryError(file: path, "not a video (ffprobe's answer could not be read)")
+            throw LinstoryError(.tool, file: path, "not a video (ffprobe's answer could not be read)")
         }
         let streams = root["streams"] as? [[String: Any]] ?? []
         guard let stream = streams.first(where: { ($0["codec_type"] as? String) == "video" }) else {
-            throw LinstoryError(file: path, "has no video stream")
+            throw LinstoryError(.wrongFormat, file: path, "has no video stream")
         }
         guard var width = int(stream["width"]), var height = int(stream["height"]), width > 0, height > 0 else {
-            throw LinstoryError(file: path, "not a video (its video stream has no frame size)")
+            throw LinstoryError(.wrongFormat, file: path, "not a video (its video stream has no frame size)")
         }
         // ffmpeg turns frames upright by default; a quarter turn swaps the delivered width and height.
         var rotation = double((stream["tags"] as? [String: Any])?["rotate"]) ?? 0

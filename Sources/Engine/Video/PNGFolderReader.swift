@@ -26,7 +26,8 @@ public final class PNGFolderReader: FrameSource {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
-            throw LinstoryError(file: folder, FileManager.default.fileExists(atPath: folder) ? "cannot list the folder" : "no such folder")
+            throw FileManager.default.fileExists(atPath: folder)
+                ? LinstoryError(.unreadable, file: folder, "cannot list the folder") : LinstoryError(.notFound, file: folder, "no such folder")
         }
         var frames: [String] = []
         for name in names.sorted(by: Self.naturalOrder) where !name.hasPrefix(".") {
@@ -36,14 +37,14 @@ public final class PNGFolderReader: FrameSource {
             try Self.checkSignature(file)
             frames.append(file)
         }
-        guard let firstFile = frames.first else { throw LinstoryError(file: folder, "contains no PNG frames") }
+        guard let firstFile = frames.first else { throw LinstoryError(.notFound, file: folder, "contains no PNG frames") }
         files = frames
         let image = try PNGFile.read(path: firstFile)
         first = image
         sourceWidth = image.width
         sourceHeight = image.height
         let (w, h) = scaling.outputSize(width: image.width, height: image.height)
-        guard w > 0 && h > 0 else { throw LinstoryError(file: folder, "cannot scale \(image.width)x\(image.height) frames to \(w)x\(h)") }
+        guard w > 0 && h > 0 else { throw LinstoryError(.invalidValue, file: folder, "cannot scale \(image.width)x\(image.height) frames to \(w)x\(h)") }
         info = VideoInfo(width: w, height: h, fps: fps, frameCount: frames.count, frameCountIsExact: true)
     }
 
@@ -58,7 +59,7 @@ public final class PNGFolderReader: FrameSource {
             image = try PNGFile.read(path: file)
         }
         guard image.width == sourceWidth && image.height == sourceHeight else {
-            throw LinstoryError(file: file, "is \(image.width)x\(image.height), but the first frame (\((files[0] as NSString).lastPathComponent)) is \(sourceWidth)x\(sourceHeight)")
+            throw LinstoryError(.mismatch, file: file, "is \(image.width)x\(image.height), but the first frame (\((files[0] as NSString).lastPathComponent)) is \(sourceWidth)x\(sourceHeight)")
         }
         framesRead += 1
         return scaling.apply(image)
@@ -71,11 +72,11 @@ public final class PNGFolderReader: FrameSource {
 
     /// Checks the 8-byte PNG signature up front, so a stray file is reported before any work is done.
     private static func checkSignature(_ file: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: file) else { throw LinstoryError(file: file, "cannot read: permission denied") }
+        guard let handle = FileHandle(forReadingAtPath: file) else { throw LinstoryError(.unreadable, file: file, "cannot read: permission denied") }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 8)) ?? Data()
         guard head.elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
-            throw LinstoryError(file: file, "not a PNG (a frame folder must hold only PNG files)")
+            throw LinstoryError(.wrongFormat, file: file, "not a PNG (a frame folder must hold only PNG files)")
         }
     }
 

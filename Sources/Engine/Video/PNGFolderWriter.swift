@@ -13,7 +13,7 @@ public final class PNGFolderWriter: FrameSink {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw LinstoryError(file: folder, "cannot create the folder")
+            throw LinstoryError(.unreadable, file: folder, "cannot create the folder")
         }
     }
 

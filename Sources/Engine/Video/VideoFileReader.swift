@@ -33,20 +33,20 @@ public final class VideoFileReader: FrameSource {
         self.stallTimeout = stallTimeout
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw LinstoryError(file: path, "no such file")
+            throw LinstoryError(.notFound, file: path, "no such file")
         }
-        if isFolder.boolValue { throw LinstoryError(file: path, "is a folder, not a video file") }
-        guard FileManager.default.isReadableFile(atPath: path) else { throw LinstoryError(file: path, "cannot read: permission denied") }
+        if isFolder.boolValue { throw LinstoryError(.wrongFormat, file: path, "is a folder, not a video file") }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw LinstoryError(.unreadable, file: path, "cannot read: permission denied") }
         let tools = try tools ?? FFmpegTools.locate(for: path)
         let stream = try FFprobe.probe(path, tools: tools, timeout: stallTimeout)
         sourceWidth = stream.width
         sourceHeight = stream.height
         let (w, h) = scaling.outputSize(width: stream.width, height: stream.height)
-        guard w > 0 && h > 0 else { throw LinstoryError(file: path, "cannot scale \(stream.width)x\(stream.height) frames to \(w)x\(h)") }
+        guard w > 0 && h > 0 else { throw LinstoryError(.invalidValue, file: path, "cannot scale \(stream.width)x\(stream.height) frames to \(w)x\(h)") }
         info = VideoInfo(width: w, height: h, fps: stream.fps, frameCount: stream.frameCount,
                          frameCountIsExact: stream.frameCountIsExact)
         if stream.frameCountIsExact && stream.frameCount == 0 {
-            throw LinstoryError(file: path, "contains no frames")
+            throw LinstoryError(.notFound, file: path, "contains no frames")
         }
         let arguments = [
             "-nostdin", "-hide_banner", "-loglevel", "error",
@@ -60,7 +60,7 @@ public final class VideoFileReader: FrameSource {
         do {
             child = try Subprocess(executable: tools.ffmpeg, arguments: arguments, readOutput: true, writeInput: false)
         } catch {
-            throw LinstoryError(file: path, "cannot run ffmpeg: \(error)")
+            throw LinstoryError(.tool, file: path, "cannot run ffmpeg: \(error)")
         }
     }
 
@@ -75,10 +75,10 @@ public final class VideoFileReader: FrameSource {
             got = try pixels.withUnsafeMutableBytes { try child.read(into: $0, timeout: stallTimeout) }
         } catch Subprocess.Failure.stalled(let seconds) {
             self.child = nil
-            throw LinstoryError(file: path, "ffmpeg stalled: nothing decoded for \(secondsText(seconds)) s after \(framesRead) frame\(framesRead == 1 ? "" : "s"); stopped it")
+            throw LinstoryError(.tool, file: path, "ffmpeg stalled: nothing decoded for \(secondsText(seconds)) s after \(framesRead) frame\(framesRead == 1 ? "" : "s"); stopped it")
         } catch {
             close()
-            throw LinstoryError(file: path, "\(error)")
+            throw LinstoryError(.tool, file: path, "\(error)")
         }
         if got == frameBytes {
             framesRead += 1
@@ -104,22 +104,22 @@ public final class VideoFileReader: FrameSource {
         let because = said.map { " (ffmpeg: \($0))" } ?? ""
         if !exit.succeeded {
             if framesRead == 0 && partialBytes == 0 {
-                throw LinstoryError(file: path, "ffmpeg cannot decode it\(because.isEmpty ? " (status \(exit.status))" : because)")
+                throw LinstoryError(.corrupt, file: path, "ffmpeg cannot decode it\(because.isEmpty ? " (status \(exit.status))" : because)")
             }
-            throw LinstoryError(file: path, "truncated or corrupt video: \(read)\(expected)\(because)")
+            throw LinstoryError(.corrupt, file: path, "truncated or corrupt video: \(read)\(expected)\(because)")
         }
         if partialBytes > 0 {
-            throw LinstoryError(file: path, "truncated or corrupt video: \(read)\(expected), then part of one\(because)")
+            throw LinstoryError(.corrupt, file: path, "truncated or corrupt video: \(read)\(expected), then part of one\(because)")
         }
         if framesRead == 0 {
-            throw LinstoryError(file: path, "contains no frames\(because)")
+            throw LinstoryError(.notFound, file: path, "contains no frames\(because)")
         }
         if let n = info.frameCount, framesRead < n {
             // Containers' counts are not always exact to the frame (edit lists, estimates from the
             // duration), so a shortfall alone is only trusted when it is large or ffmpeg complained.
             let large = info.frameCountIsExact ? framesRead < n - max(1, n / 100) : framesRead < n * 9 / 10
             if said != nil || large {
-                throw LinstoryError(file: path, "truncated or corrupt video: \(read)\(expected)\(because)")
+                throw LinstoryError(.corrupt, file: path, "truncated or corrupt video: \(read)\(expected)\(because)")
             }
         }
     }

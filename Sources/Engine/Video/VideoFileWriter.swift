@@ -37,7 +37,7 @@ public final class VideoFileWriter: FrameSink {
         let folder = url.deletingLastPathComponent().path
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw LinstoryError(file: path, "cannot write: no folder \(folder)")
+            throw LinstoryError(.notFound, file: path, "cannot write: no folder \(folder)")
         }
         let ext = url.pathExtension.isEmpty ? "mp4" : url.pathExtension
         temporary = (folder as NSString).appendingPathComponent(
@@ -53,45 +53,45 @@ public final class VideoFileWriter: FrameSink {
         do {
             child = try Subprocess(executable: tools.ffmpeg, arguments: arguments, readOutput: false, writeInput: true)
         } catch {
-            throw LinstoryError(file: path, "cannot run ffmpeg: \(error)")
+            throw LinstoryError(.tool, file: path, "cannot run ffmpeg: \(error)")
         }
     }
 
     deinit { abandon() }
 
     public func write(_ frame: RGBImage) throws {
-        guard let child else { throw LinstoryError(file: path, "cannot write: the video was already finished or failed") }
+        guard let child else { throw LinstoryError(.invalidValue, file: path, "cannot write: the video was already finished or failed") }
         precondition(frame.width == width && frame.height == height,
                      "frame is \(frame.width)x\(frame.height), the video \(width)x\(height)")
         do {
             try frame.pixels.withUnsafeBytes { try child.write($0, timeout: stallTimeout) }
         } catch Subprocess.Failure.stalled(let seconds) {
             abandon()
-            throw LinstoryError(file: path, "ffmpeg stalled: it took no frame for \(secondsText(seconds)) s after \(framesWritten); stopped it")
+            throw LinstoryError(.tool, file: path, "ffmpeg stalled: it took no frame for \(secondsText(seconds)) s after \(framesWritten); stopped it")
         } catch {
             let exit = child.finish(kill: true)
             abandon()
-            throw LinstoryError(file: path, "cannot write video: ffmpeg stopped after \(framesWritten) frames\(exit.lastMessage(strippingPath: temporary).map { " (\($0))" } ?? "")")
+            throw LinstoryError(.tool, file: path, "cannot write video: ffmpeg stopped after \(framesWritten) frames\(exit.lastMessage(strippingPath: temporary).map { " (\($0))" } ?? "")")
         }
         framesWritten += 1
     }
 
     public func finish() throws {
-        guard let child else { throw LinstoryError(file: path, "cannot write: the video was already finished or failed") }
+        guard let child else { throw LinstoryError(.invalidValue, file: path, "cannot write: the video was already finished or failed") }
         guard framesWritten > 0 else {
             abandon()
-            throw LinstoryError(file: path, "cannot write a video with no frames")
+            throw LinstoryError(.invalidValue, file: path, "cannot write a video with no frames")
         }
         let exit = child.finish(timeout: max(stallTimeout, 600))
         self.child = nil
         guard exit.succeeded else {
             unlink(temporary)
-            throw LinstoryError(file: path, "cannot write video: ffmpeg failed\(exit.lastMessage(strippingPath: temporary).map { " (\($0))" } ?? " with status \(exit.status)")")
+            throw LinstoryError(.tool, file: path, "cannot write video: ffmpeg failed\(exit.lastMessage(strippingPath: temporary).map { " (\($0))" } ?? " with status \(exit.status)")")
         }
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
-            throw LinstoryError(file: path, "cannot replace: \(reason)")
+            throw LinstoryError(.unreadable, file: path, "cannot replace: \(reason)")
         }
     }
 

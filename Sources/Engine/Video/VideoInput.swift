@@ -11,7 +11,7 @@ public enum VideoInput {
                             tools: FFmpegTools? = nil, stallTimeout: Double = 60, forAnalysis: Bool = false) throws -> any FrameSource {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw LinstoryError(file: path, "no such file or folder")
+            throw LinstoryError(.notFound, file: path, "no such file or folder")
         }
         if isFolder.boolValue { return try PNGFolderReader(folder: path, scaling: scaling, fps: folderFPS) }
         return try VideoFileReader(path: path, scaling: scaling, tools: tools, stallTimeout: stallTimeout, forAnalysis: forAnalysis)

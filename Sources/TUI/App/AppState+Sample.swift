@@ -9,7 +9,8 @@ extension AppState {
         var s = AppState(size: size)
         s.videoName = "sample.mp4"
         s.modelName = "bbb64"
-        s.methodName = "scene W"
+        s.method = .scene
+        s.space = .w
         s.frameCount = 240
         s.cursor = 42
         s.fps = 24

@@ -18,7 +18,9 @@ public struct AppState: Equatable, Sendable {
     // What is open
     public var videoName = ""
     public var modelName = ""
-    public var methodName = ""
+    /// The method whose results are shown, and the latent space it inverts into.
+    public var method: InversionMethod?
+    public var space: LatentSpace?
     public var frameCount = 0
     /// Frames per second, for the times of cuts added by hand.
     public var fps = 25.0

@@ -34,7 +34,7 @@ struct SequentialBenchmark {
         let settings = InversionSettings()
         let count = targets.shape[0]
         // The session's rule for where sequential starts afresh, so the bench measures what invert runs.
-        let starts = Set(SessionInversion.sequentialStartFrames(scenes, first: 0, count: count))
+        let starts = Set(SessionRun.sequentialStartFrames(scenes, first: 0, count: count))
         // naive at its default budget on every stride-th frame.
         let sampled = Array(stride(from: 0, to: count, by: naiveStride))
         let naiveTargets = Tensor.concatenate(sampled.map { targets.slice($0..<($0 + 1)) })

@@ -11,7 +11,8 @@ enum TorchTimings {
 
     static func read(_ path: String) throws -> [Key: Double] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw LinstoryError(file: path, "cannot read the reference timings")
+            let kind: LinstoryError.Kind = FileManager.default.fileExists(atPath: path) ? .unreadable : .notFound
+            throw LinstoryError(kind, file: path, "cannot read the reference timings")
         }
         return parse(text)
     }
@@ -20,18 +21,18 @@ enum TorchTimings {
     /// returns its timings and JSON lines. The bench calls it right before timing linstory on the
     /// same configuration and batch, so both sides meet the same load on a shared machine.
     static func measure(python: String, script: String, config: String, batch: Int, threads: Int, reps: Int) throws -> (timings: [Key: Double], lines: [String]) {
-        guard FileManager.default.fileExists(atPath: script) else { throw LinstoryError(file: script, "no such reference script") }
+        guard FileManager.default.fileExists(atPath: script) else { throw LinstoryError(.notFound, file: script, "no such reference script") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script, "--time", config, "--threads", String(threads), "--batch", String(batch), "--reps", String(reps)]
         let output = Pipe()
         process.standardOutput = output
-        do { try process.run() } catch { throw LinstoryError(file: python, "cannot run the PyTorch reference: \(error.localizedDescription)") }
+        do { try process.run() } catch { throw LinstoryError(.tool, file: python, "cannot run the PyTorch reference: \(error.localizedDescription)") }
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw LinstoryError(file: script, "the PyTorch reference failed on \(config) at batch \(batch) (exit \(process.terminationStatus))")
+            throw LinstoryError(.tool, file: script, "the PyTorch reference failed on \(config) at batch \(batch) (exit \(process.terminationStatus))")
         }
         return (parse(text), text.split(separator: "\n").map(String.init))
     }

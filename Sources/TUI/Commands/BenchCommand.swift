@@ -81,7 +81,7 @@ struct BenchCommand: ParsableCommand {
         let context = try ModelContext(model: modelPath)
         let g = context.generator
         let clip = try ClipTargets.read(video: videoPath, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: nil)
-        let cuts = try ClipCuts.load(video: videoPath, cutsFile: nil, fps: clip.info.fps)
+        let cuts = try SceneDetector.detect(video: videoPath, folderFPS: clip.info.fps).cuts
         let steps = warmSteps.split(separator: ",").compactMap { Double($0) }.filter { $0 >= 1 }
         let bench = SequentialBenchmark(warmSteps: steps, firstSteps: firstSteps, naiveSteps: naiveSteps, naiveStride: max(1, naiveStride))
         let rows = try bench.measure(generator: g, statistics: context.statistics, targets: clip.targets, scenes: cuts.scenes)
@@ -100,7 +100,7 @@ struct BenchCommand: ParsableCommand {
         default:
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
-                throw LinstoryError(file: name, "no such configuration, folder or model file (try default64 or paper256)")
+                throw LinstoryError(.notFound, file: name, "no such configuration, folder or model file (try default64 or paper256)")
             }
             let path = isDirectory.boolValue ? (name as NSString).appendingPathComponent("weights.safetensors") : name
             return try GeneratorCheckpoint.load(path: path).generator

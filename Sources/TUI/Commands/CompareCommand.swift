@@ -30,14 +30,14 @@ struct CompareCommand: ParsableCommand {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
-        let clip = try ClipTargets.read(video: video, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: frames?.range)
+        let detecting = LazyProgress(label: "detect", unit: "frames")
+        var prepared = try SessionPreparation.prepare(
+            video: video, model: model, folder: out, resolution: g.config.imgResolution, channels: g.config.imgChannels,
+            window: frames?.range, cutsFile: cuts, detectionProgress: detecting.update)
+        detecting.finish()
+        let clip = prepared.clip
+        let cutList = prepared.cuts!
         let count = clip.targets.shape[0]
-        var session = try InversionSession.open(folder: out, fresh: InversionSession.Manifest(
-            video: try FileIdentity(path: video), model: try FileIdentity(path: model), resolution: g.config.imgResolution,
-            fit: FitPolicy.centerCrop.rawValue, fps: clip.info.fps, videoFrames: clip.videoFrames, first: clip.first, count: count))
-        let cutList = try cuts == nil && FileManager.default.fileExists(atPath: session.cutsPath)
-            ? CutList.read(path: session.cutsPath, fps: clip.info.fps) : ClipCuts.load(video: video, cutsFile: cuts, fps: clip.info.fps)
-        try cutList.write(to: session.cutsPath, format: .json)
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
@@ -46,8 +46,8 @@ struct CompareCommand: ParsableCommand {
         for method in InversionMethod.allCases {
             let progress = CommandLineProgress(total: budget * count, label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), unit: "it")
             do {
-                let outcome = try SessionInversion(method: method, budget: budget, settings: settings, lossName: loss).run(
-                    session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                let outcome = try SessionRun(method: method, budget: budget, settings: settings, lossName: loss).run(
+                    session: &prepared.session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
                     resume: resume, naiveFrames: naive
                 ) { p in
                     progress.advance(by: p.frames.count, detail: String(format: "frame %d loss %.4f", p.frames[0], p.losses.first ?? 0))

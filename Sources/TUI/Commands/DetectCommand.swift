@@ -65,11 +65,10 @@ struct DetectCommand: ParsableCommand {
 
     /// The engine's detection with a progress bar on a terminal.
     static func detect(_ video: String, options: SceneDetector.Options, folderFPS: Double, progress: Bool) throws -> CutList {
-        var bar: CommandLineProgress?
-        defer { bar?.finish(keep: false) }
+        let bar = LazyProgress(label: "detect", unit: "frames", enabled: progress)
+        defer { bar.finish() }
         return try SceneDetector.detect(video: video, options: options, folderFPS: folderFPS) { detector, total in
-            if bar == nil { bar = CommandLineProgress(total: total, label: "detect", unit: "frames", enabled: progress) }
-            bar?.update(completed: detector.framesSeen)
+            bar.update(detector.framesSeen, total)
         }.cuts
     }
 

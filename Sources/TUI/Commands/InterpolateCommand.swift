@@ -9,7 +9,8 @@ struct InterpolateCommand: ParsableCommand {
         discussion: """
             --scene K runs from the scene's first to its last clean frame (for the scene method that is
             its fitted line); --from/--to take any two frames of the session, across scenes too.
-            --extrapolate E runs t over [-E, 1 + E]. Noise maps are the first frame's.
+            --extrapolate E runs t over [-E, 1 + E]. A scene inverted with the scene method follows its
+            fitted segments; noise maps are each segment's (the first frame's on a straight line).
             """)
 
     @Argument(help: "A session folder made by invert or compare.") var session: String
@@ -30,21 +31,22 @@ struct InterpolateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let s = try InversionSession.read(folder: session)
+        let s = try SessionFolder.read(folder: session)
         let m = s.manifest
         let modelPath = try m.model.locate(override: model, what: "model", record: s.manifestPath, hint: "give it with --model FILE")
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
         let g = checkpoint.generator
-        let available = m.methods.filter(\.value.complete).keys.sorted()
-        let key = method?.rawValue ?? (available.contains("scene") ? "scene" : available.first ?? "")
-        guard m.methods[key]?.complete == true else {
-            throw LinstoryError(file: s.manifestPath, "no finished '\(key.isEmpty ? "any" : key)' inversion in this session (has: \(available.joined(separator: ", ")))")
+        let available = InversionMethod.allCases.filter { m[$0]?.complete == true }
+        guard let chosen = method ?? (available.contains(.scene) ? .scene : available.first), m[chosen]?.complete == true else {
+            let name = method?.rawValue ?? "any"
+            throw LinstoryError(.notFound, file: s.manifestPath, "no finished '\(name)' inversion in this session (has: \(available.map(\.rawValue).joined(separator: ", ")))")
         }
-        let latents = try s.readLatents(method: key, noiseNames: g.synthesis.noiseLayerNames)
+        let latents = try s.readLatents(method: chosen, noiseNames: g.synthesis.noiseLayerNames)
+        // Window numbering (latents[i] is frame m.first + i).
         let (a, b): (Int, Int)
         if let scene {
             let cuts = try CutList.read(path: s.cutsPath, fps: m.fps)
-            let local = SessionInversion.localScenes(cuts.scenes, first: m.first, count: m.count)
+            let local = SessionRun.localScenes(cuts.scenes, first: m.first, count: m.count)
             guard local.indices.contains(scene) else { throw ValidationError("--scene must be 0...\(local.count - 1)") }
             let clean = local[scene].clean.isEmpty ? local[scene].frames : local[scene].clean
             (a, b) = (clean.lowerBound, clean.upperBound - 1)
@@ -54,16 +56,21 @@ struct InterpolateCommand: ParsableCommand {
                 throw ValidationError("frames must lie in the session's window \(m.first)..<\(m.first + m.count)")
             }
         }
-        let wa = latents[a].ws, wb = latents[b].ws
-        let noise = latents[a].noise.map { $0.map { $0.reshaped([1] + $0.shape) } }
+        guard latents.indices.contains(a), latents.indices.contains(b) else {
+            throw LinstoryError(.mismatch, file: s.manifestPath, "the saved '\(chosen.rawValue)' latents hold \(latents.count) frames, not the session's \(m.count)")
+        }
+        // A scene follows its path (the scene method's segments); two frames, the line between them.
+        let frame = { (i: Int) in latents.indices.contains(i - m.first) ? latents[i - m.first] : nil }
+        let path = scene != nil
+            ? LatentPath(scene: (a + m.first)...(b + m.first), frame: frame)!
+            : LatentPath(from: a + m.first, latents[a], to: b + m.first, latents[b])
         let workspace = SynthesisWorkspace(network: g.synthesis, batch: 1)
         let r = g.config.imgResolution
         var images: [RGBImage] = []
         for i in 0..<frames {
-            let t = -extrapolate + (1 + 2 * extrapolate) * Float(i) / Float(frames - 1)
-            let w = LatentLine(start: wa, end: wb).latent(at: t).reshaped([1] + wa.shape)
-            let img = g.synthesis.forward(w, noise: noise.map { .explicit($0) } ?? .const, workspace: workspace)
-            images.append(img.shape[1] == 3 ? RGBImage(tensor: img.reshaped([3, r, r])) : RGBImage(tensor: Tensor.concatenate([img, img, img].map { $0.reshaped([1, r, r]) })))
+            let t = -Double(extrapolate) + (1 + 2 * Double(extrapolate)) * Double(i) / Double(frames - 1)
+            // A path runs in frame order; --from 50 --to 10 walks it backwards.
+            images.append(g.synthesis.renderImage(path.inversion(at: a <= b ? t : 1 - t), workspace: workspace))
         }
         if out.hasSuffix(".mp4") {
             let writer = try VideoFileWriter(path: out, width: r, height: r, fps: m.fps)
@@ -73,6 +80,6 @@ struct InterpolateCommand: ParsableCommand {
             let writer = try PNGFolderWriter(folder: out)
             for image in images { try writer.write(image) }
         }
-        print("rendered \(frames) frames from frame \(a + m.first) to \(b + m.first) (\(key), t in [\(-extrapolate), \(1 + extrapolate)]) to \(out)")
+        print("rendered \(frames) frames from frame \(a + m.first) to \(b + m.first) (\(chosen.rawValue), t in [\(-extrapolate), \(1 + extrapolate)]) to \(out)")
     }
 }

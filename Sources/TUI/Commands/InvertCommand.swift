@@ -56,19 +56,14 @@ struct InvertCommand: ParsableCommand {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
-        let clip = try ClipTargets.read(
-            video: video, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: fit, window: frames?.range)
+        let detecting = LazyProgress(label: "detect", unit: "frames")
+        var prepared = try SessionPreparation.prepare(
+            video: video, model: model, folder: out, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: fit,
+            window: frames?.range, cutsFile: cuts, detectionProgress: detecting.update)
+        detecting.finish()
+        let clip = prepared.clip
+        let cutList = prepared.cuts!
         let count = clip.targets.shape[0]
-        var session = try InversionSession.open(folder: out, fresh: InversionSession.Manifest(
-            video: try FileIdentity(path: video), model: try FileIdentity(path: model), resolution: g.config.imgResolution,
-            fit: fit.rawValue, fps: clip.info.fps, videoFrames: clip.videoFrames, first: clip.first, count: count))
-        let cutList: CutList
-        if cuts == nil, FileManager.default.fileExists(atPath: session.cutsPath) {
-            cutList = try CutList.read(path: session.cutsPath, fps: clip.info.fps)
-        } else {
-            cutList = try ClipCuts.load(video: video, cutsFile: cuts, fps: clip.info.fps)
-            try cutList.write(to: session.cutsPath, format: .json)
-        }
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
@@ -76,15 +71,15 @@ struct InvertCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         let budget = self.budget ?? steps ?? Self.defaultBudget
-        let starts = SessionInversion.sequentialStartFrames(cutList.scenes, first: clip.first, count: count).count
+        let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: clip.first, count: count).count
         let total = schedule?.evaluations(frames: count, sceneStarts: starts) ?? budget * count
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
-        var inversion = SessionInversion(method: method, budget: budget, settings: settings, lossName: loss)
+        var inversion = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
         inversion.sequentialSchedule = schedule
-        let outcome: SessionInversion.Outcome
+        let outcome: SessionRun.Outcome
         do {
             outcome = try inversion.run(
-                session: &session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                session: &prepared.session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
                 resume: resume
             ) { p in
                 progress.advance(by: p.frames.count, detail: String(format: "frame %d step %d/%d loss %.4f", p.frames[0], p.step, p.steps, p.losses.first ?? 0))
@@ -92,7 +87,7 @@ struct InvertCommand: ParsableCommand {
             }
         } catch is InversionCancelled {
             progress.finish()
-            let done = session.manifest.methods[method.rawValue]?.framesDone ?? 0
+            let done = prepared.session.manifest[method]?.framesDone ?? 0
             FileHandle.standardError.write("interrupted: \(done) of \(count) frames saved in \(out); continue with --resume\n".data(using: .utf8)!)
             throw ExitCode(130)
         }

@@ -39,34 +39,32 @@ struct OpenCommand: ParsableCommand {
         var sessionFolder = session
         if FileManager.default.fileExists(atPath: videoPath + "/session.json") {
             // A session folder: its video and model, unless overridden.
-            let existing = try InversionSession.read(folder: videoPath)
+            let existing = try SessionFolder.read(folder: videoPath)
             sessionFolder = videoPath
             videoPath = try existing.manifest.video.locate(
                 override: nil, what: "video", record: existing.manifestPath, hint: "open it as linstory open VIDEO --session \(videoPath)")
             modelPath = try existing.manifest.model.locate(
                 override: model, what: "model", record: existing.manifestPath, hint: "give it with --model FILE")
         }
-        guard FileManager.default.fileExists(atPath: videoPath) else { throw LinstoryError(file: videoPath, "no such video or folder") }
+        guard FileManager.default.fileExists(atPath: videoPath) else { throw LinstoryError(.notFound, file: videoPath, "no such video or folder") }
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
         let g = checkpoint.generator
-        let clip = try ClipTargets.read(video: videoPath, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: .centerCrop, window: nil)
-        let videoID = try FileIdentity(path: videoPath), modelID = try FileIdentity(path: modelPath)
-        let folder = sessionFolder ?? SessionLocation.defaultSession(video: videoID, model: modelID)
-        let count = clip.targets.shape[0]
-        let opened = try InversionSession.open(folder: folder, fresh: InversionSession.Manifest(
-            video: videoID, model: modelID, resolution: g.config.imgResolution, fit: FitPolicy.centerCrop.rawValue,
-            fps: clip.info.fps, videoFrames: clip.videoFrames, first: 0, count: count))
-        let savedCuts = FileManager.default.fileExists(atPath: opened.cutsPath)
-            ? try CutList.read(path: opened.cutsPath, fps: clip.info.fps).cuts.filter { $0.frame > 0 && $0.frame < count } : nil
+        let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
+        // Detection runs in the background, where the timeline shows it; cuts already saved are used at once.
+        let prepared = try SessionPreparation.prepare(
+            video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution, channels: g.config.imgChannels,
+            detection: .deferred)
 
         var settings = InversionSettings()
         settings.previewInterval = 10
+        let start = BackgroundStart.statisticsAndDetection(
+            video: videoPath, mapping: g.mapping, statisticsCache: WStatistics.cachePath(folder: ModelContext.cacheFolder, mapping: g.mapping))
         let engine = AppEngine(
-            video: videoPath, modelPath: modelPath, generator: g, targets: clip.targets, fps: clip.info.fps, session: opened,
-            method: method, budget: budget, settings: settings, lossName: "default", savedCuts: savedCuts)
+            prepared: prepared, modelPath: modelPath, generator: g, method: method, budget: budget, settings: settings, lossName: "default",
+            start: start)
 
         let terminal = try Terminal.start(options: .init(imagesOverride: images))
-        let runner = AppRunner(terminal: terminal, state: engine.initialState(size: terminal.size, savedCuts: savedCuts))
+        let runner = AppRunner(terminal: terminal, state: engine.initialState(size: terminal.size))
         let environment = ProcessInfo.processInfo.environment
         runner.frameDump = FrameDump.fromEnvironment(environment)
         if let path = environment["LINSTORY_KEY_LATENCY"], !path.isEmpty {

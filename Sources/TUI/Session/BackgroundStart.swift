@@ -4,47 +4,61 @@ import Foundation
 /// What the UI needs before inversion can start, prepared on a thread of its own so the screen
 /// appears at once: the model's W statistics and the scene detector's pass over the video, whose
 /// difference curve the timeline shows as it grows.
-final class BackgroundStart: @unchecked Sendable {
-    struct Snapshot {
-        var curve: [Double] = []
-        var framesSeen = 0
+public final class BackgroundStart: @unchecked Sendable {
+    public struct Snapshot: Sendable {
+        public var curve: [Double] = []
+        public var framesSeen = 0
         /// Set when detection has finished.
-        var cuts: [SceneCut]?
-        var statistics: WStatistics?
-        var error: String?
-        var revision = 0
+        public var cuts: [SceneCut]?
+        public var statistics: WStatistics?
+        public var error: String?
+        public var revision = 0
     }
 
     private let lock = NSLock()
     private var current = Snapshot()
 
-    var snapshot: Snapshot {
+    public var snapshot: Snapshot {
         lock.lock()
         defer { lock.unlock() }
         return current
     }
 
     /// The snapshot's revision alone (cheap: no copy of the curve).
-    var revision: Int {
+    public var revision: Int {
         lock.lock()
         defer { lock.unlock() }
         return current.revision
     }
 
-    private func update(_ change: (inout Snapshot) -> Void) {
+    public func update(_ change: (inout Snapshot) -> Void) {
         lock.lock()
         change(&current)
         current.revision += 1
         lock.unlock()
     }
 
-    /// Starts the work: statistics first (inversion needs them), then detection.
-    func start(video: String, mapping: MappingNetwork, statisticsCache: String) {
+    private let work: @Sendable (BackgroundStart) throws -> Void
+
+    /// `work` runs on a thread of its own once `start` is called, publishing through `update`; an
+    /// error it throws lands in the snapshot. Tests give a stand-in.
+    public init(work: @escaping @Sendable (BackgroundStart) throws -> Void) {
+        self.work = work
+    }
+
+    /// The real work: statistics first (inversion needs them), then detection.
+    static func statisticsAndDetection(video: String, mapping: MappingNetwork, statisticsCache: String) -> BackgroundStart {
+        BackgroundStart { start in
+            let stats = try WStatistics.load(orComputeFor: mapping, cachePath: statisticsCache)
+            start.update { $0.statistics = stats }
+            try start.detect(video: video)
+        }
+    }
+
+    public func start() {
         let thread = Thread { [self] in
             do {
-                let stats = try WStatistics.load(orComputeFor: mapping, cachePath: statisticsCache)
-                update { $0.statistics = stats }
-                try detect(video: video)
+                try work(self)
             } catch {
                 let message = (error as? LinstoryError)?.description ?? "\(error)"
                 update { $0.error = message }

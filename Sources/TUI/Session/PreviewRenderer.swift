@@ -8,8 +8,8 @@ final class PreviewRenderer: @unchecked Sendable {
     enum Request {
         /// The reconstruction of one frame.
         case frame(index: Int, id: Int, FrameInversion)
-        /// G(lerp(start, end, t)) (the ends are frame requests of their own).
-        case line(start: FrameInversion, end: FrameInversion, startIndex: Int, endIndex: Int, t: Double)
+        /// G(path at t) (its ends are frame requests of their own).
+        case line(LatentPath, startIndex: Int, endIndex: Int, t: Double)
     }
 
     enum Result {
@@ -81,20 +81,14 @@ final class PreviewRenderer: @unchecked Sendable {
             let result: Result
             switch next {
             case .frame(let index, let id, let f):
-                result = .frame(index: index, id: id, image(generator.synthesis.render(f, workspace: workspace)))
-            case .line(let a, let b, let startIndex, let endIndex, let t):
-                let w = LatentLine(start: a.ws, end: b.ws).latent(at: Float(t))
-                // The start frame's noise maps: within a scene (the scene method) they are shared anyway.
-                let line = FrameInversion(ws: w, noise: a.noise, lossHistory: [], finalLoss: .nan, evaluations: 0)
-                result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: image(generator.synthesis.render(line, workspace: workspace)))
+                result = .frame(index: index, id: id, generator.synthesis.renderImage(f, workspace: workspace))
+            case .line(let path, let startIndex, let endIndex, let t):
+                let image = generator.synthesis.renderImage(path.inversion(at: t), workspace: workspace)
+                result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: image)
             }
             condition.lock()
             results.append(result)
             condition.unlock()
         }
-    }
-
-    private func image(_ rendered: Tensor) -> RGBImage {
-        RGBImage(tensor: rendered.reshaped(Array(rendered.shape.dropFirst())))
     }
 }

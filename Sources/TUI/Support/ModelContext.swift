@@ -21,11 +21,3 @@ struct ModelContext {
             cachePath: WStatistics.cachePath(folder: Self.cacheFolder, mapping: checkpoint.generator.mapping))
     }
 }
-
-/// Scene cuts for a clip: from a file the user gives, else detected on the video.
-enum ClipCuts {
-    static func load(video: String, cutsFile: String?, fps: Double) throws -> CutList {
-        if let cutsFile { return try CutList.read(path: cutsFile, fps: fps) }
-        return try SceneDetector.detect(video: video, folderFPS: fps).cuts
-    }
-}

@@ -9,7 +9,7 @@ final class PickleBudget {
 
     func spend(_ amount: Int, name: String) throws {
         guard amount <= remaining else {
-            throw LinstoryError(file: name, "pickle asks for more work than its size allows (memo references repeating large objects?)")
+            throw LinstoryError(.tooLarge, file: name, "pickle asks for more work than its size allows (memo references repeating large objects?)")
         }
         remaining -= amount
     }

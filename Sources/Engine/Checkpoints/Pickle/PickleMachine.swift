@@ -35,12 +35,14 @@ struct PickleMachine {
         self.budget = budget
     }
 
-    func fail(_ problem: String) -> LinstoryError { LinstoryError(file: name, "pickle \(problem) (byte \(pos - 1))") }
+    func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError {
+        LinstoryError(kind, file: name, "pickle \(problem) (byte \(pos - 1))")
+    }
 
     // MARK: - Input
 
     private mutating func byte() throws -> UInt8 {
-        guard pos < bytes.endIndex else { throw fail("ends early (truncated file?)") }
+        guard pos < bytes.endIndex else { throw fail(.corrupt, "ends early (truncated file?)") }
         defer { pos += 1 }
         return bytes[pos]
     }
@@ -48,7 +50,7 @@ struct PickleMachine {
     /// The next `count` bytes as a range of `bytes`, checked.
     private mutating func take(_ count: Int) throws -> Range<Int> {
         guard count >= 0, count <= bytes.endIndex - pos else {
-            throw fail("claims \(count) bytes but \(bytes.endIndex - pos) remain (truncated file?)")
+            throw fail(.corrupt, "claims \(count) bytes but \(bytes.endIndex - pos) remain (truncated file?)")
         }
         defer { pos += count }
         return pos..<pos + count
@@ -65,7 +67,7 @@ struct PickleMachine {
     private mutating func length(_ size: Int) throws -> Int {
         let v = try uint(size)
         guard v <= UInt64(bytes.endIndex - pos) else {
-            throw fail("claims \(v) bytes but \(bytes.endIndex - pos) remain (truncated file?)")
+            throw fail(.corrupt, "claims \(v) bytes but \(bytes.endIndex - pos) remain (truncated file?)")
         }
         return Int(v)
     }
@@ -74,7 +76,7 @@ struct PickleMachine {
     private mutating func line(limit: Int = 1024) throws -> String {
         let start = pos
         while true {
-            guard pos < bytes.endIndex, pos - start <= limit else { throw fail("has an unterminated text argument") }
+            guard pos < bytes.endIndex, pos - start <= limit else { throw fail(.corrupt, "has an unterminated text argument") }
             if bytes[pos] == 0x0A { break }
             pos += 1
         }
@@ -84,7 +86,7 @@ struct PickleMachine {
     }
 
     private func utf8(_ r: Range<Int>) throws -> String {
-        guard let s = String(validating: bytes[r], as: UTF8.self) else { throw fail("has a string that is not UTF-8") }
+        guard let s = String(validating: bytes[r], as: UTF8.self) else { throw fail(.corrupt, "has a string that is not UTF-8") }
         return s
     }
 
@@ -93,18 +95,18 @@ struct PickleMachine {
     private mutating func push(_ v: PickleValue) { stack.append(v) }
 
     private mutating func pop() throws -> PickleValue {
-        guard stack.count > (marks.last ?? 0), let v = stack.popLast() else { throw fail("pops an empty stack") }
+        guard stack.count > (marks.last ?? 0), let v = stack.popLast() else { throw fail(.corrupt, "pops an empty stack") }
         return v
     }
 
     private func top() throws -> PickleValue {
-        guard stack.count > (marks.last ?? 0), let v = stack.last else { throw fail("reads an empty stack") }
+        guard stack.count > (marks.last ?? 0), let v = stack.last else { throw fail(.corrupt, "reads an empty stack") }
         return v
     }
 
     /// The items pushed since the last MARK, removing them and the mark.
     private mutating func popMark() throws -> [PickleValue] {
-        guard let m = marks.popLast() else { throw fail("has no MARK to close") }
+        guard let m = marks.popLast() else { throw fail(.corrupt, "has no MARK to close") }
         let items = Array(stack[m...])
         stack.removeSubrange(m...)
         return items
@@ -122,19 +124,19 @@ struct PickleMachine {
 
     /// A tuple's items (REDUCE's arguments and the like).
     func tupleItems(_ v: PickleValue, _ what: String) throws -> [PickleValue] {
-        guard case .tuple(let items)? = object(v) else { throw fail("gives \(describe(v)) where \(what) must be a tuple") }
+        guard case .tuple(let items)? = object(v) else { throw fail(.corrupt, "gives \(describe(v)) where \(what) must be a tuple") }
         return items
     }
 
     func describe(_ v: PickleValue) -> String { object(v)?.kindName ?? v.kindName }
 
     private mutating func memoize(_ index: Int, _ v: PickleValue) throws {
-        guard index >= 0, memo.count < Self.maxMemo || memo[index] != nil else { throw fail("memo grows past \(Self.maxMemo) entries") }
+        guard index >= 0, memo.count < Self.maxMemo || memo[index] != nil else { throw fail(.tooLarge, "memo grows past \(Self.maxMemo) entries") }
         memo[index] = v
     }
 
     private func recall(_ index: Int) throws -> PickleValue {
-        guard let v = memo[index] else { throw fail("refers to memo entry \(index), which was never stored") }
+        guard let v = memo[index] else { throw fail(.corrupt, "refers to memo entry \(index), which was never stored") }
         return v
     }
 
@@ -143,12 +145,12 @@ struct PickleMachine {
     /// Swaps the entry out so that the array inside is uniquely referenced and grows in place: without
     /// this every APPEND would copy the whole list.
     private mutating func update(_ target: PickleValue, _ what: String, _ body: (inout PickleObject) throws -> Bool) throws {
-        guard case .object(let k) = target else { throw fail("\(what) into \(target.kindName)") }
+        guard case .object(let k) = target else { throw fail(.corrupt, "\(what) into \(target.kindName)") }
         var entry = PickleObject.tuple([])
         swap(&entry, &objects[k])
         defer { swap(&entry, &objects[k]) }
         let kind = entry.kindName
-        guard try body(&entry) else { throw fail("\(what) into \(kind)") }
+        guard try body(&entry) else { throw fail(.corrupt, "\(what) into \(kind)") }
     }
 
     private mutating func append(_ items: [PickleValue], to target: PickleValue) throws {
@@ -162,7 +164,7 @@ struct PickleMachine {
     }
 
     private mutating func setItems(_ items: [PickleValue], in target: PickleValue) throws {
-        guard items.count % 2 == 0 else { throw fail("sets items from an odd number of values") }
+        guard items.count % 2 == 0 else { throw fail(.corrupt, "sets items from an odd number of values") }
         try update(target, "sets items") { entry in
             guard case .dict(var dict) = entry else { return false }
             entry = .tuple([])
@@ -195,15 +197,15 @@ struct PickleMachine {
             switch op {
             case 0x80:  // PROTO
                 let p = try byte()
-                guard p <= 5 else { throw fail("uses protocol \(p) (5 is the newest)") }
+                guard p <= 5 else { throw fail(.unsupported, "uses protocol \(p) (5 is the newest)") }
             case 0x95:  // FRAME: only a length hint for buffered readers; checked and otherwise ignored
                 _ = try length(8)
             case 0x2E:  // STOP
                 let v = try pop()
-                guard marks.isEmpty else { throw fail("stops with an unclosed MARK") }
+                guard marks.isEmpty else { throw fail(.corrupt, "stops with an unclosed MARK") }
                 return v
             case 0x28:  // MARK
-                guard marks.count < Self.maxDepth else { throw fail("nests deeper than \(Self.maxDepth) levels") }
+                guard marks.count < Self.maxDepth else { throw fail(.tooLarge, "nests deeper than \(Self.maxDepth) levels") }
                 marks.append(stack.count)
             case 0x30: _ = try pop()  // POP
             case 0x31: _ = try popMark()  // POP_MARK
@@ -222,16 +224,16 @@ struct PickleMachine {
             case 0x49:  // INT (text); "00"/"01" are protocol 0's False/True
                 let text = try line(limit: 64)
                 if text == "00" { push(.bool(false)) } else if text == "01" { push(.bool(true)) } else {
-                    guard let v = Int(text) else { throw fail("has a malformed INT") }
+                    guard let v = Int(text) else { throw fail(.corrupt, "has a malformed INT") }
                     push(.int(v))
                 }
             case 0x4C:  // LONG (text)
                 var text = try line(limit: 64)
                 if text.hasSuffix("L") { text.removeLast() }
-                guard let v = Int(text) else { throw fail("has a LONG too large or malformed") }
+                guard let v = Int(text) else { throw fail(.corrupt, "has a LONG too large or malformed") }
                 push(.int(v))
             case 0x46:  // FLOAT (text)
-                guard let v = Double(try line(limit: 64)) else { throw fail("has a malformed FLOAT") }
+                guard let v = Double(try line(limit: 64)) else { throw fail(.corrupt, "has a malformed FLOAT") }
                 push(.float(v))
 
             // Strings and bytes.
@@ -284,12 +286,12 @@ struct PickleMachine {
             case 0x71: try memoize(Int(try byte()), try top())  // BINPUT
             case 0x72: try memoize(Int(try uint(4)), try top())  // LONG_BINPUT
             case 0x70:  // PUT (text)
-                guard let i = Int(try line(limit: 32)) else { throw fail("has a malformed PUT") }
+                guard let i = Int(try line(limit: 32)) else { throw fail(.corrupt, "has a malformed PUT") }
                 try memoize(i, try top())
             case 0x68: push(try recall(Int(try byte())))  // BINGET
             case 0x6A: push(try recall(Int(try uint(4))))  // LONG_BINGET
             case 0x67:  // GET (text)
-                guard let i = Int(try line(limit: 32)) else { throw fail("has a malformed GET") }
+                guard let i = Int(try line(limit: 32)) else { throw fail(.corrupt, "has a malformed GET") }
                 push(try recall(i))
 
             // Globals, calls and objects: the allow-list is enforced here.
@@ -301,7 +303,7 @@ struct PickleMachine {
                 let n = try pop()
                 let m = try pop()
                 guard case .string(let module) = m, case .string(let name) = n else {
-                    throw fail("names a global with \(describe(m)) and \(describe(n)) instead of strings")
+                    throw fail(.corrupt, "names a global with \(describe(m)) and \(describe(n)) instead of strings")
                 }
                 push(try global(module, name))
             case 0x52:  // REDUCE
@@ -323,15 +325,15 @@ struct PickleMachine {
             case 0x51:  // BINPERSID
                 push(try persistentLoad(try pop()))
             case 0x50:  // PERSID (text)
-                throw fail("has a text persistent id, which no torch checkpoint uses")
+                throw fail(.unsupported, "has a text persistent id, which no torch checkpoint uses")
             case 0x82, 0x83, 0x84:
-                throw fail("uses the copyreg extension registry (EXT\(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)), which linstory does not load")
+                throw fail(.unsupported, "uses the copyreg extension registry (EXT\(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)), which linstory does not load")
             case 0x69, 0x6F:
-                throw fail("instantiates a class with INST/OBJ, which linstory does not load")
+                throw fail(.unsupported, "instantiates a class with INST/OBJ, which linstory does not load")
             case 0x97, 0x98:
-                throw fail("uses out-of-band buffers (protocol 5), which checkpoints do not use")
+                throw fail(.unsupported, "uses out-of-band buffers (protocol 5), which checkpoints do not use")
             default:
-                throw fail("has unknown opcode 0x\(String(op, radix: 16, uppercase: true))")
+                throw fail(.corrupt, "has unknown opcode 0x\(String(op, radix: 16, uppercase: true))")
             }
         }
     }
@@ -349,10 +351,10 @@ struct PickleMachine {
 
     private mutating func global(_ module: String, _ name: String) throws -> PickleValue {
         guard let g = PickleGlobal.resolve(module: module, name: name) else {
-            throw fail("refers to the global '\(module).\(name)', which linstory refuses to load (only tensors, storages and plain values are read)")
+            throw fail(.unsupported, "refers to the global '\(module).\(name)', which linstory refuses to load (only tensors, storages and plain values are read)")
         }
         if g == .loadFromBytes && !allowsNestedStreams {
-            throw fail("refers to 'torch.storage._load_from_bytes' where no nested storage stream may appear")
+            throw fail(.unsupported, "refers to 'torch.storage._load_from_bytes' where no nested storage stream may appear")
         }
         return add(.global(g))
     }

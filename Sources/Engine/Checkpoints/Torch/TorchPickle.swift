@@ -33,20 +33,20 @@ public struct TorchPickle: Sendable {
             return
         }
         guard bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) else {
-            throw LinstoryError(file: name, "not a torch.save file (neither a zip archive nor a legacy torch stream)")
+            throw LinstoryError(.wrongFormat, file: name, "not a torch.save file (neither a zip archive nor a legacy torch stream)")
         }
         let zip = try ZipArchive(data: bytes, name: name)
         // torch names the archive's one folder after the file ("archive/" in recent versions).
         let pickles = zip.entries.map(\.name).filter { $0.hasSuffix("/data.pkl") && $0.split(separator: "/", omittingEmptySubsequences: false).count == 2 }
         guard pickles.count == 1, let pickleName = pickles.first else {
-            throw LinstoryError(file: name, pickles.isEmpty ? "zip archive has no '<folder>/data.pkl' (not a torch.save file?)"
+            throw LinstoryError(.wrongFormat, file: name, pickles.isEmpty ? "zip archive has no '<folder>/data.pkl' (not a torch.save file?)"
                 : "zip archive has \(pickles.count) data.pkl files (not a torch.save file?)")
         }
         let prefix = String(pickleName.dropLast("data.pkl".count))
         if zip.entry(named: prefix + "byteorder") != nil {
             let order = try zip.data(for: prefix + "byteorder")
             guard order == Array("little".utf8) else {
-                throw LinstoryError(file: name, "was saved big-endian ('\(String(decoding: order.prefix(16), as: UTF8.self))'), which linstory does not read")
+                throw LinstoryError(.unsupported, file: name, "was saved big-endian ('\(String(decoding: order.prefix(16), as: UTF8.self))'), which linstory does not read")
             }
         }
         let pickle = try zip.data(for: pickleName)
@@ -75,16 +75,16 @@ public struct TorchPickle: Sendable {
     /// The float32 values of a tensor; `what` names it in errors ("tensor 'mapping.fc0.weight'").
     public func tensor(_ ref: TorchTensorReference, what: String) throws -> Tensor {
         guard objects.indices.contains(ref.storage), case .storage(let storage) = objects[ref.storage] else {
-            throw LinstoryError(file: name, "\(what) has no storage")
+            throw LinstoryError(.corrupt, file: name, "\(what) has no storage")
         }
         guard storage.dtype.isFloatingPoint else {
-            throw LinstoryError(file: name, "\(what) has dtype \(storage.dtype.rawValue), not floating point")
+            throw LinstoryError(.unsupported, file: name, "\(what) has dtype \(storage.dtype.rawValue), not floating point")
         }
         let (needed, overflow) = storage.count.multipliedReportingOverflow(by: storage.dtype.byteSize)
         func check(_ count: Int, _ place: String) throws {
             guard !overflow, count == needed else {
                 throw LinstoryError(
-                    file: name, "\(what): its storage \(place)holds \(count) bytes, but is recorded as \(storage.count) "
+                    .corrupt, file: name, "\(what): its storage \(place)holds \(count) bytes, but is recorded as \(storage.count) "
                         + "\(storage.dtype.rawValue) elements")
             }
         }
@@ -95,26 +95,26 @@ public struct TorchPickle: Sendable {
         case .archive(let key):
             let entry = archivePrefix + "data/" + key
             guard let archive, archive.entry(named: entry) != nil else {
-                throw LinstoryError(file: name, "\(what): its storage '\(entry)' is missing from the archive")
+                throw LinstoryError(.corrupt, file: name, "\(what): its storage '\(entry)' is missing from the archive")
             }
             return try archive.withBytes(for: entry) { raw in
                 try check(raw.count, "'\(entry)' ")
                 return ref.decode(raw, dtype: storage.dtype)
             }
         case .legacy(let key, _):
-            throw LinstoryError(file: name, "\(what): storage '\(key)' was never located")
+            throw LinstoryError(.corrupt, file: name, "\(what): storage '\(key)' was never located")
         }
     }
 
     /// A state_dict (a dict of names to tensors) as float32 tensors by name; `what` names it in errors.
     /// Entries that are not tensors (rosinality keeps none, but optimizers do) are refused.
     public func stateDict(_ v: PickleValue, what: String) throws -> [String: Tensor] {
-        guard let d = dict(v) else { throw LinstoryError(file: name, "\(what) is \(describe(v)), not a state_dict") }
+        guard let d = dict(v) else { throw LinstoryError(.wrongFormat, file: name, "\(what) is \(describe(v)), not a state_dict") }
         var out: [String: Tensor] = [:]
         for (key, value) in zip(d.keys, d.values) {
-            guard case .string(let k) = key else { throw LinstoryError(file: name, "\(what) has a key that is \(describe(key))") }
+            guard case .string(let k) = key else { throw LinstoryError(.wrongFormat, file: name, "\(what) has a key that is \(describe(key))") }
             guard case .tensor(let ref)? = object(value) else {
-                throw LinstoryError(file: name, "\(what) entry '\(k)' is \(describe(value)), not a tensor")
+                throw LinstoryError(.wrongFormat, file: name, "\(what) entry '\(k)' is \(describe(value)), not a tensor")
             }
             out[k] = try tensor(ref, what: "tensor '\(k)'")
         }

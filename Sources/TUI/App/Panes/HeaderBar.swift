@@ -14,7 +14,8 @@ struct HeaderBar {
         let rightWidth = DisplayWidth.of(right)
         grid.write(right, x: rect.maxX - rightWidth - 1, y: rect.y, style: engineStyle, clip: rect)
         let sep = " \(glyphs.vertical) "
-        let parts = [state.videoName, state.modelName, state.methodName].filter { !$0.isEmpty }
+        let method = [state.method?.rawValue, state.space?.label].compactMap { $0 }.joined(separator: " ")
+        let parts = [state.videoName, state.modelName, method].filter { !$0.isEmpty }
         let left = Rect(x: rect.x + 1, y: rect.y, width: rect.width - rightWidth - 3, height: 1)
         let x = grid.write("linstory", x: left.x, y: left.y, style: bar.adding(.bold), clip: left)
         if !parts.isEmpty {

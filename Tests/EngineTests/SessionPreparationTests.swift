@@ -1,0 +1,78 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+/// `SessionPreparation.prepare`, the one way invert, compare and open start a session, on the
+/// one-shot sample clip at 32 px: the cut-list rule (a given file replaces the session's, the
+/// session's own wins over detection, detection is saved), and `export` of what is inverted so far.
+final class SessionPreparationTests {
+    let scratch: TemporaryFolder
+    let model = Fixtures.path("stylegan2/tiny32/weights.safetensors")
+    var folder: String { scratch.path + "/session" }
+
+    init() throws { scratch = try TemporaryFolder("linstory-prepare") }
+
+    func prepare(cutsFile: String? = nil, detection: SessionPreparation.Detection = .now) throws -> SessionPreparation {
+        try SessionPreparation.prepare(
+            video: Clips.bbbShot, model: model, folder: folder, resolution: 32, channels: 3, window: 0..<12, cutsFile: cutsFile,
+            detection: detection)
+    }
+
+    @Test func theCutListRule() throws {
+        // Deferred on a fresh session: no cuts until the caller saves them; nothing written.
+        let deferred = try prepare(detection: .deferred)
+        #expect(deferred.cuts == nil && !FileManager.default.fileExists(atPath: deferred.session.cutsPath))
+        #expect(deferred.clip.targets.shape == [12, 3, 32, 32] && deferred.clip.videoFrames == 132)
+        // Detected, and saved into the session.
+        let detected = try prepare()
+        let expected = try SceneDetector.detect(video: Clips.bbbShot).cuts
+        #expect(detected.cuts == expected)
+        #expect(try CutList.read(path: detected.session.cutsPath) == expected)
+        // The user's edit in the session wins over detection when opened again...
+        var edited = detected
+        try edited.saveCuts(CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 60, fps: 25)]))
+        #expect(try prepare().cuts?.cuts.map(\.frame) == [60])
+        #expect(try prepare(detection: .deferred).cuts?.cuts.map(\.frame) == [60])
+        // ...and a cuts file given replaces it, in the session too.
+        let file = scratch.path + "/cuts.csv"
+        try CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 30, fps: 25), SceneCut(frame: 90, fps: 25)]).write(to: file)
+        #expect(try prepare(cutsFile: file).cuts?.cuts.map(\.frame) == [30, 90])
+        #expect(try CutList.read(path: detected.session.cutsPath).cuts.map(\.frame) == [30, 90])
+        // A list made for a video of another length is refused, naming the file.
+        try CutList(frames: 500, fps: 25, cuts: [SceneCut(frame: 300, fps: 25)]).write(to: scratch.path + "/other.json")
+        do {
+            _ = try prepare(cutsFile: scratch.path + "/other.json")
+            Issue.record("a cut list for another video was accepted")
+        } catch let e as LinstoryError {
+            #expect(e.message.hasPrefix(scratch.path + "/other.json"), "\(e)")
+        }
+    }
+
+    @Test func exportWritesTheInvertedFramesLatentsAndTheSideBySideVideo() throws {
+        let g = try Fixtures.generator("tiny32")
+        let prepared = try prepare(detection: .deferred)
+        var rng = TestRandom(seed: 9)
+        let ws = g.mapping(rng.tensor([2, g.config.zDim]))  // [2, num_ws, w_dim]
+        let frames = [3, 7].enumerated().map { k, i in
+            (index: i, frame: FrameInversion(
+                ws: ws.slice(k..<(k + 1)).reshaped([g.config.numWs, g.config.wDim]), noise: nil, lossHistory: [], finalLoss: 0, evaluations: 0))
+        }
+        let cuts = CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 6, fps: 25)])
+        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: prepared.clip.targets)
+        #expect(e.written == ["cuts.json", "cuts.csv", "scene.npz", "scene.mp4"] && e.framesInverted == 2)
+        let npz = try NpzArchive.read(path: e.folder + "/scene.npz")
+        #expect(sameBits(try #require(npz["w"]), ws))
+        #expect(npz["frames"]?.scalars == [3, 7])
+        #expect(try CutList.read(path: e.folder + "/cuts.csv").cuts.map(\.frame) == [6])
+        // Every target frame is in the video, the reconstruction beside it.
+        let video = try VideoInput.open(e.folder + "/scene.mp4")
+        defer { video.close() }
+        var count = 0
+        while let image = try video.next() {
+            #expect(image.width == 2 * 32 + 2 && image.height == 32)
+            count += 1
+        }
+        #expect(count == 12)
+    }
+}

@@ -1,0 +1,189 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+import TUI
+
+/// `AppEngine` with a stand-in start (statistics and two scenes at once) and a stand-in job (steps
+/// of a few milliseconds, each frame saved into the session as the real job saves it): what the
+/// state says while a job runs, pauses, is cancelled for another method, and re-runs the scenes a
+/// cut edit touched, and which jobs the engine asked for.
+final class AppEngineTests {
+    static let frames = 8
+    let folder: TemporaryFolder
+    let generator: Generator
+    let statistics: WStatistics
+    let prepared: SessionPreparation
+    let jobs = JobLog()
+
+    init() throws {
+        folder = try TemporaryFolder("linstory-appengine")
+        generator = try Fixtures.generator("tiny32")
+        statistics = WStatistics.compute(mapping: generator.mapping, samples: 200, seed: 1)
+        // The video: 8 PNG frames the generator drew.
+        var rng = TestRandom(seed: 4)
+        let images = generator.synthesize(ws: generator.mapping(rng.tensor([Self.frames, generator.config.zDim]), truncationPsi: 0.7))
+        let video = folder.path + "/video"
+        let writer = try PNGFolderWriter(folder: video)
+        for i in 0..<Self.frames { try writer.write(RGBImage(generated: images.slice(i..<(i + 1)))) }
+        prepared = try SessionPreparation.prepare(
+            video: video, model: Fixtures.path("stylegan2/tiny32/weights.safetensors"), folder: folder.path + "/session",
+            resolution: generator.config.imgResolution, channels: 3, detection: .deferred)
+    }
+
+    /// The jobs the engine asked for, in order.
+    final class JobLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var entries: [(method: InversionMethod, redo: [Range<Int>], job: InversionJob)] = []
+        func add(_ m: InversionMethod, _ redo: [Range<Int>], _ job: InversionJob) {
+            lock.lock()
+            entries.append((m, redo, job))
+            lock.unlock()
+        }
+        var all: [(method: InversionMethod, redo: [Range<Int>], job: InversionJob)] {
+            lock.lock()
+            defer { lock.unlock() }
+            return entries
+        }
+    }
+
+    /// A job that does what `InversionJob.session` does, without the generator: the frames not
+    /// saved yet plus `redo`, `steps` observer calls each, then the frame (w_avg, loss 1 / (1 + i))
+    /// written into the session and its record.
+    func standIn(steps: Int) -> AppEngine.JobMaker {
+        let folder = prepared.session.folder, wAvg = statistics.wAvg, numWs = generator.config.numWs, jobs = self.jobs
+        let noiseNames = generator.synthesis.noiseLayerNames
+        return { inversion, _, _, redo in
+            let method = inversion.method
+            let job = InversionJob(expectedEvaluations: Self.frames * steps) { job in
+                var session = try SessionFolder.read(folder: folder)
+                var record = session.manifest[method] ?? SessionFolder.MethodRecord(for: inversion, count: Self.frames)
+                var todo = (0..<Self.frames).filter { !record.isDone($0) }
+                for r in redo { todo += r.filter { !todo.contains($0) } }
+                for f in todo.sorted() {
+                    for step in 1...steps {
+                        guard job.observer(InversionProgress(frames: [f], step: step, steps: steps, losses: [1], preview: nil)) else {
+                            throw InversionCancelled()
+                        }
+                        Thread.sleep(forTimeInterval: 0.002)
+                    }
+                    let ws = Tensor(shape: [numWs, wAvg.count]) { p in for i in 0..<(numWs * wAvg.count) { p[i] = wAvg[flat: i % wAvg.count] } }
+                    let frame = FrameInversion(ws: ws, noise: nil, lossHistory: [1], finalLoss: 1 / Float(1 + f), evaluations: steps)
+                    try session.writeFrame(frame, index: f, method: method, noiseNames: noiseNames)
+                    record.setDone([f], true)
+                    session.manifest[method] = record
+                    try session.save()
+                    job.frameFinished(f, loss: frame.finalLoss)
+                }
+                record.complete = true
+                session.manifest[method] = record
+                try session.save()
+            }
+            jobs.add(method, redo, job)
+            return job
+        }
+    }
+
+    func makeEngine(steps: Int) -> AppEngine {
+        let stats = statistics
+        let start = BackgroundStart { start in
+            start.update {
+                $0.statistics = stats
+                $0.curve = Array(repeating: 0, count: Self.frames)
+                $0.cuts = [SceneCut(frame: 4, fps: 25)]
+            }
+        }
+        return AppEngine(
+            prepared: prepared, modelPath: Fixtures.path("stylegan2/tiny32/weights.safetensors"), generator: generator, method: .scene,
+            budget: 10, settings: InversionSettings(), lossName: "default", start: start, makeJob: standIn(steps: steps))
+    }
+
+    /// Runs the UI loop's `receive` until `condition` holds; the deadline only keeps a broken engine
+    /// from hanging the suite.
+    @discardableResult
+    func pump(_ engine: AppEngine, _ state: inout AppState, until condition: (AppState) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            engine.receive(&state)
+            if condition(state) { return true }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        return false
+    }
+
+    static func done(_ s: AppState, _ frames: Range<Int>) -> Bool {
+        s.frameLoss.count == Self.frames && frames.allSatisfy { s.frameLoss[$0].isFinite }
+    }
+
+    @Test func startsWithDetectionsCutsAndShowsFramesAsTheyLand() throws {
+        let engine = makeEngine(steps: 2)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        #expect(state.method == .scene && state.frameLoss.allSatisfy(\.isNaN) && state.cuts.isEmpty)
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" }, "\(state.engine.text)")
+        #expect(state.cuts.map(\.frame) == [4])
+        // Detection's cuts went into the session (the next open reads them instead of detecting).
+        #expect(try CutList.read(path: prepared.session.cutsPath).cuts.map(\.frame) == [4])
+        let expected: [Double] = (0..<Self.frames).map { i in Double(1 / Float(1 + i)) }
+        #expect(state.frameLoss == expected)
+        #expect(jobs.all.map(\.method) == [.scene] && jobs.all[0].redo.isEmpty)
+        // The cursor's frame has its reconstruction rendered from the saved latents.
+        #expect(pump(engine, &state) { $0.previews.reconstruction != nil && $0.previews.frame == 0 })
+    }
+
+    @Test func pauseHoldsTheJobAndResumeGoesOn() throws {
+        let engine = makeEngine(steps: 25)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { Self.done($0, 0..<1) })
+        engine.perform(.togglePause, &state)
+        #expect(state.engine.paused && state.message == "engine pauses after this step")
+        #expect(pump(engine, &state) { _ in engine.job?.snapshot.phase == .paused })
+        let finished = state.frameLoss.filter(\.isFinite).count
+        Thread.sleep(forTimeInterval: 0.2)
+        engine.receive(&state)
+        #expect(state.frameLoss.filter(\.isFinite).count == finished, "frames finished while paused")
+        #expect(state.engine.paused && state.engine.text.hasPrefix("paused: "))
+        engine.perform(.togglePause, &state)
+        #expect(!state.engine.paused && state.message == "engine resumed")
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) })
+    }
+
+    @Test func switchingMethodCancelsTheJobAndStartsTheNextMethod() throws {
+        let engine = makeEngine(steps: 25)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { Self.done($0, 0..<2) })
+        engine.perform(.chooseMethod, &state)
+        // scene is the last method: m goes round to naive, whose frames are not inverted yet.
+        #expect(state.method == .naive && engine.method == .naive)
+        #expect(state.frameLoss.allSatisfy(\.isNaN) && state.lossHistory.isEmpty)
+        #expect(pump(engine, &state) { _ in self.jobs.all.count == 2 })
+        let first = jobs.all[0].job
+        #expect(first.isDone && first.snapshot.phase == .cancelled)
+        #expect(jobs.all.map(\.method) == [.scene, .naive])
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: naive done" })
+        // The scene frames saved before the switch are still in the session for when it comes back.
+        let saved = try SessionFolder.read(folder: prepared.session.folder).manifest[.scene]?.framesDone ?? 0
+        #expect(saved >= 2)
+    }
+
+    @Test func reRunRedoesOnlyTheScenesACutEditTouched() throws {
+        let engine = makeEngine(steps: 2)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { $0.engine.text == "idle: scene done" })
+        // The user moves the cut from 4 to 5: scenes 0..<5 and 5..<8 are touched; r re-runs 4..<8 here.
+        state.cuts = [SceneCut(frame: 5, fps: 25)]
+        engine.perform(.rerun(scenes: [4..<8]), &state)
+        #expect(state.frameLoss[0..<4].allSatisfy(\.isFinite) && state.frameLoss[4..<8].allSatisfy(\.isNaN))
+        #expect(try CutList.read(path: prepared.session.cutsPath).cuts.map(\.frame) == [5], "the edit is saved before the re-run")
+        #expect(pump(engine, &state) { _ in self.jobs.all.count == 2 })
+        #expect(jobs.all[1].method == .scene && jobs.all[1].redo == [4..<8])
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" })
+    }
+}
