@@ -13,19 +13,25 @@ final class SessionPreparationTests {
 
     init() throws { scratch = try TemporaryFolder("linstory-prepare") }
 
-    func prepare(cutsFile: String? = nil, detection: SessionPreparation.Detection = .now) throws -> SessionPreparation {
+    func prepare(cutsFile: String? = nil, detection: SessionPreparation.Detection = .now, decoded: ((Int, Int?) -> Void)? = nil) throws -> SessionPreparation {
         try SessionPreparation.prepare(
-            video: Clips.bbbShot, model: model, folder: folder, resolution: 32, channels: 3, window: 0..<12, cutsFile: cutsFile,
-            detection: detection)
+            video: Clips.bbbShot, model: model, folder: folder, resolution: 32, window: 0..<12, cutsFile: cutsFile, detection: detection,
+            decodeProgress: decoded)
     }
 
     @Test func theCutListRule() throws {
         // Deferred on a fresh session: no cuts until the caller saves them; nothing written.
         let deferred = try prepare(detection: .deferred)
         #expect(deferred.cuts == nil && !FileManager.default.fileExists(atPath: deferred.session.cutsPath))
-        #expect(deferred.clip.targets.shape == [12, 3, 32, 32] && deferred.clip.videoFrames == 132)
+        #expect(try deferred.targets(channels: 3).shape == [12, 3, 32, 32] && deferred.session.manifest.videoFrames == 132)
         // Detected, and saved into the session.
-        let detected = try prepare()
+        // The frame store is there: opening again decodes nothing, not even to detect (a pass of its own).
+        var decodedAgain = 0
+        let detected = try prepare { _, _ in decodedAgain += 1 }
+        #expect(decodedAgain > 0, "detection decodes the video")
+        decodedAgain = 0
+        _ = try prepare(detection: .deferred) { _, _ in decodedAgain += 1 }
+        #expect(decodedAgain == 0)
         let expected = try SceneDetector.detect(video: Clips.bbbShot).cuts
         #expect(detected.cuts == expected)
         #expect(try CutList.read(path: detected.session.cutsPath) == expected)
@@ -59,7 +65,7 @@ final class SessionPreparationTests {
                 ws: ws.slice(k..<(k + 1)).reshaped([g.config.numWs, g.config.wDim]), noise: nil, lossHistory: [], finalLoss: 0, evaluations: 0))
         }
         let cuts = CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 6, fps: 25)])
-        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: prepared.clip.targets)
+        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: try prepared.targets(channels: 3))
         #expect(e.written == ["cuts.json", "cuts.csv", "scene.npz", "scene.mp4"] && e.framesInverted == 2)
         let npz = try NpzArchive.read(path: e.folder + "/scene.npz")
         #expect(sameBits(try #require(npz["w"]), ws))

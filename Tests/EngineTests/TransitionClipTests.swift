@@ -62,16 +62,10 @@ final class TransitionClipTests {
                    joins: [.dissolve(frames: 24), .fade(level: 0, out: 6, hold: 2, in: 6), .cut]),
     ]
 
-    /// What `linstory detect` finds in the video at `path`: the same reader at the same analysis
-    /// size, the same detector.
+    /// What `linstory detect` finds in the video at `path`: the engine's one detection call.
     static func detect(_ path: String) throws -> (cuts: [SceneCut], frames: Int) {
-        let options = SceneDetector.Options()
-        let source = try VideoInput.open(path, scaling: .width(options.analysisWidth), forAnalysis: true)
-        defer { source.close() }
-        var detector = SceneDetector(fps: source.info.fps, options: options)
-        while let frame = try source.next() { _ = detector.feed(frame) }
-        _ = detector.finish()
-        return (detector.cuts, detector.framesSeen)
+        let result = try SceneDetector.detect(video: path)
+        return (result.cuts.cuts, result.cuts.frames)
     }
 
     @Test(arguments: clips.map(\.name))

@@ -28,7 +28,7 @@ final class AppEngineTests {
         for i in 0..<Self.frames { try writer.write(RGBImage(generated: images.slice(i..<(i + 1)))) }
         prepared = try SessionPreparation.prepare(
             video: video, model: Fixtures.path("stylegan2/tiny32/weights.safetensors"), folder: folder.path + "/session",
-            resolution: generator.config.imgResolution, channels: 3, detection: .deferred)
+            resolution: generator.config.imgResolution, detection: .deferred)
     }
 
     /// The jobs the engine asked for, in order.
@@ -94,7 +94,7 @@ final class AppEngineTests {
             }
         }
         return AppEngine(
-            prepared: prepared, modelPath: Fixtures.path("stylegan2/tiny32/weights.safetensors"), generator: generator, method: .scene,
+            prepared: prepared, targets: try! prepared.targets(channels: 3), modelPath: Fixtures.path("stylegan2/tiny32/weights.safetensors"), generator: generator, method: .scene,
             budget: 10, settings: InversionSettings(), lossName: "default", start: start, makeJob: standIn(steps: steps))
     }
 
@@ -126,7 +126,7 @@ final class AppEngineTests {
         // Detection's cuts went into the session (the next open reads them instead of detecting).
         #expect(try CutList.read(path: prepared.session.cutsPath).cuts.map(\.frame) == [4])
         let expected: [Double] = (0..<Self.frames).map { i in Double(1 / Float(1 + i)) }
-        #expect(state.frameLoss == expected)
+        #expect(state.frameLoss == FrameValues(expected))
         #expect(jobs.all.map(\.method) == [.scene] && jobs.all[0].redo.isEmpty)
         // The cursor's frame has its reconstruction rendered from the saved latents.
         #expect(pump(engine, &state) { $0.previews.reconstruction != nil && $0.previews.frame == 0 })

@@ -153,23 +153,23 @@ struct AppViewSnapshotTests {
             │scene│ Move                                                            │      │
             │diff │   ← →  h l        previous / next frame                         │      │
             │     │   H L  PgUp PgDn  previous / next scene                         │⠤⣀⠤⠤⣀⠤│
-            │loss │   Home End  g G   first / last frame                            │······│
-            │     │   j k             timeline: 10 frames; loss: log / linear scale │   239│
-            └─────│   Tab  Shift-Tab  next / previous pane                          │──────┘
-            ┌─ los│   click           timeline: go to the frame; a pane: focus it   │──────┐
-            │per s│                                                                 │ence| │
-            │0.58┤│ Cuts                                                            │      │
-            │    ││   c               add or remove a cut at the cursor             │      │
-            │0.08┤│   [ ]             move the nearest cut one frame                │▀▀▀▀▀▀│
-            │    └│   r               re-run inversion for the scenes edits touched │▀▀▀▀▀▀│
-            │     │                                                                 │▀▀▀▀▀▀│
-            │final│ Interpolation                                                   │▀▀▀▀▀▀│
-            │0.22┤│   i               interpolation mode on / off (Esc leaves)      │▀▀▀▀▀▀│
-            │    ││   ← →  h l        move t one step (beyond 0 and 1 extrapolates) │▀▀▀▀▀▀│
-            │    ││   + -             bigger / smaller step                         │▀▀▀▀▀▀│
-            │0.07┤│   p               play the path as a loop                       │      │
+            │loss │   Home End  G     first / last frame                            │······│
+            │     │   g               go to a frame or a time (1234, 83.5s, 1:23)   │   239│
+            └─────│   + -  z  wheel   timeline: zoom in / out; whole, scene, frames │──────┘
+            ┌─ los│   j k             timeline: 10 frames; loss: log / linear scale │──────┐
+            │per s│   Tab  Shift-Tab  next / previous pane                          │ence| │
+            │0.58┤│   click           timeline: go to the frame; a pane: focus it   │      │
+            │    ││                                                                 │      │
+            │0.08┤│ Cuts                                                            │▀▀▀▀▀▀│
+            │    └│   c               add or remove a cut at the cursor             │▀▀▀▀▀▀│
+            │     │   [ ]             move the nearest cut one frame                │▀▀▀▀▀▀│
+            │final│   r               re-run inversion for the scenes edits touched │▀▀▀▀▀▀│
+            │0.22┤│                                                                 │▀▀▀▀▀▀│
+            │    ││ Interpolation                                                   │▀▀▀▀▀▀│
+            │    ││   i               interpolation mode on / off (Esc leaves)      │▀▀▀▀▀▀│
+            │0.07┤│   ← →  h l        move t one step (beyond 0 and 1 extrapolates) │      │
             │    └│                                                                 │      │
-            │     │           lines 1-18 of 27 · j k scroll · ? Esc close           │      │
+            │     │           lines 1-18 of 29 · j k scroll · ? Esc close           │      │
             └─────└─────────────────────────────────────────────────────────────────┘──────┘
              j k scroll  ? Esc q close help
             """)

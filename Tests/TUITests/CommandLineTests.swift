@@ -147,6 +147,9 @@ final class CommandLineTests {
             ["-C", work, Self.binary, "invert", Clips.bbbShot, "--model", "model.safetensors", "--out", "session",
              "--frames", "0:3", "--budget", "4", "--method", "scene"], check: false)
         #expect(invert.status == 0, "\(invert.stderr)")
+        // stderr is a file, not a terminal: log lines, a milestone for the scene and a last line.
+        #expect(invert.stderr.contains("scene: 0/12 it (0%)") && invert.stderr.contains(": starting"), "\(invert.stderr)")
+        #expect(invert.stderr.contains("scene: done, 12 it in "), "\(invert.stderr)")
         let manifest = try SessionFolder.read(folder: work + "/session").manifest
         #expect(manifest.model.path == work + "/model.safetensors")
         #expect(manifest.video.path == Clips.bbbShot)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TUI
 
@@ -51,6 +52,32 @@ struct WidgetTests {
         #expect(unknown.line() == "detect 120 frames")
         // A zero total is an unknown one, not a division by zero.
         #expect(!CommandLineProgress(total: 0, label: "x").line().contains("%"))
+    }
+
+    /// Not a terminal (a batch job's log): plain lines, at each milestone and at the interval, with
+    /// done / total, rate, ETA and what is being worked on; no control characters; a last line.
+    @Test func commandLineProgressWritesLogLinesWhenNotATerminal() throws {
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let log = CommandLineProgress(total: 10, label: "scene", unit: "it", fd: fds[1], logInterval: 3600)
+        log.advance(by: 3, detail: "frame 2")
+        log.milestone("scene 2 of 4 (frames 10-19): starting")
+        log.advance(by: 2)
+        log.finish()
+        let hourly = CommandLineProgress(total: nil, label: "detect", unit: "frames", fd: fds[1], logInterval: 0.000_001)
+        hourly.update(completed: 5)
+        close(fds[1])
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &bytes, bytes.count)
+        let text = String(decoding: bytes.prefix(max(n, 0)), as: UTF8.self)
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3, "\(lines)")
+        #expect(!text.contains("\u{1B}") && !text.contains("\r"))
+        #expect(lines[0].hasPrefix("scene: 3/10 it (30%)") && lines[0].contains("elapsed 0:00") && lines[0].hasSuffix("scene 2 of 4 (frames 10-19): starting"), "\(lines[0])")
+        #expect(lines[1].hasPrefix("scene: done, 5 it in 0:00"), "\(lines[1])")
+        // An interval that has passed writes a line on the next update.
+        #expect(lines[2].hasPrefix("detect: 5 frames  "), "\(lines[2])")
     }
 
     @Test func progressBarLine() {

@@ -18,21 +18,26 @@ public struct ClipTargets: Sendable {
             defer { index += 1 }
             if index < lower { continue }
             if let w = window, index >= w.upperBound { continue }
-            var t = image.tensor()  // [3, R, R]
-            if channels == 1 {
-                // Luma (BT.601) for single-channel models.
-                t = Tensor(shape: [1, resolution, resolution]) { p in
-                    t.withUnsafeBufferPointer { s in
-                        let hw = resolution * resolution
-                        for i in 0..<hw { p[i] = 0.299 * s[i] + 0.587 * s[hw + i] + 0.114 * s[2 * hw + i] }
-                    }
-                }
-            }
+            let t = Self.target(image, channels: channels)
             frames.append(t.reshaped([1] + t.shape))
         }
         guard !frames.isEmpty else {
             throw LinstoryError(window == nil ? .corrupt : .mismatch, file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
         }
         return ClipTargets(targets: Tensor.concatenate(frames), first: lower, info: source.info, videoFrames: index)
+    }
+
+    /// A decoded frame (already fitted to the model's square) as a target [channels, R, R] in [-1, 1]:
+    /// RGB, or its luma (BT.601) for single-channel models.
+    public static func target(_ image: RGBImage, channels: Int) -> Tensor {
+        let t = image.tensor()  // [3, R, R]
+        guard channels == 1 else { return t }
+        let (h, w) = (image.height, image.width)
+        return Tensor(shape: [1, h, w]) { p in
+            t.withUnsafeBufferPointer { s in
+                let hw = h * w
+                for i in 0..<hw { p[i] = 0.299 * s[i] + 0.587 * s[hw + i] + 0.114 * s[2 * hw + i] }
+            }
+        }
     }
 }

@@ -12,12 +12,9 @@ public enum HeldOutTest {
             let held = Array(scene).enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
             guard !held.isEmpty else { return nil }
             let psnr = held.map { t -> Double in
-                let a = frames[t - 1].ws, b = frames[t + 1].ws
-                let mid = Tensor(shape: a.shape) { p in
-                    a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in for i in 0..<p.count { p[i] = 0.5 * (x[i] + y[i]) } } }
-                }
-                let img = step.render(ws: mid.reshaped([1] + mid.shape), noise: frames[t - 1].noise?.map { $0.reshaped([1] + $0.shape) })
-                return ImageMetrics.psnr(img, targets.slice(t..<(t + 1)))[0]
+                // Halfway along the line between the neighbours, with the earlier one's noise.
+                let mid = LatentPath(from: t - 1, frames[t - 1], to: t + 1, frames[t + 1]).inversion(atFrame: Double(t))
+                return ImageMetrics.psnr(step.render(mid, target: targets.slice(t..<(t + 1))).image, targets.slice(t..<(t + 1)))[0]
             }
             return psnr.reduce(0, +) / Double(psnr.count)
         }

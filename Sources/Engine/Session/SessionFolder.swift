@@ -112,16 +112,9 @@ public struct SessionFolder: Sendable {
         let path = folder + "/session.json"
         if FileManager.default.fileExists(atPath: path) {
             let existing = try read(folder: folder)
-            let m = existing.manifest
-            if !m.video.sameContent(as: manifest.video) {
-                throw LinstoryError(.mismatch, file: path, "this session was made from another video (\(m.video.path)); use a new --out folder")
-            }
-            if !m.model.sameContent(as: manifest.model) {
-                throw LinstoryError(.mismatch, file: path, "this session was made with another model (\(m.model.path)); use a new --out folder")
-            }
-            if m.resolution != manifest.resolution || m.fit != manifest.fit || m.first != manifest.first || m.count != manifest.count {
-                throw LinstoryError(.mismatch, file: path, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
-            }
+            try existing.refuseUnlike(
+                video: manifest.video, model: manifest.model, resolution: manifest.resolution, fit: manifest.fit,
+                window: manifest.first..<(manifest.first + manifest.count))
             return existing
         }
         do {
@@ -132,6 +125,26 @@ public struct SessionFolder: Sendable {
         var s = SessionFolder(folder: folder, manifest: manifest)
         try s.save()
         return s
+    }
+
+    /// Refuses to mix this session with another video, model, resolution, fit or frame window (a
+    /// window reaching past the video's end means the frames up to the end).
+    public func refuseUnlike(video: FileIdentity, model: FileIdentity, resolution: Int, fit: String, window: Range<Int>?) throws {
+        let m = manifest
+        if !m.video.sameContent(as: video) {
+            throw LinstoryError(.mismatch, file: manifestPath, "this session was made from another video (\(m.video.path)); use a new --out folder")
+        }
+        if !m.model.sameContent(as: model) {
+            throw LinstoryError(.mismatch, file: manifestPath, "this session was made with another model (\(m.model.path)); use a new --out folder")
+        }
+        let sameWindow = window.map { m.first == $0.lowerBound && m.first + m.count == min($0.upperBound, m.videoFrames) } ?? true
+        if m.resolution != resolution || m.fit != fit || !sameWindow {
+            throw LinstoryError(.mismatch, file: manifestPath, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
+        }
+    }
+
+    public func refuseUnlike(video: FileIdentity, model: FileIdentity, resolution: Int, fit: FitPolicy, window: Range<Int>?) throws {
+        try refuseUnlike(video: video, model: model, resolution: resolution, fit: fit.rawValue, window: window)
     }
 
     public static func read(folder: String) throws -> SessionFolder {

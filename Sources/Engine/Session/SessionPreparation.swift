@@ -1,7 +1,12 @@
 import Foundation
 
-/// What every command that inverts a video does first, in one place so they cannot disagree:
-/// read the clip's targets, open (or create) its session folder, and choose its cut list.
+/// What every command that inverts a video does first, in one place so they cannot disagree: open
+/// (or create) the video's session folder, make sure it holds the clip's frames at the model's
+/// resolution (its frame store, `targets/`), and choose its cut list.
+///
+/// The video is decoded once: when the cuts must be detected, the detection pass fills the frame
+/// store too; when they are known, a pass of its own does; when the store is there (a session opened
+/// again), nothing is decoded at all.
 ///
 /// The cut list follows one rule: a cuts file the user gives replaces the session's (and is saved
 /// into it); else the session's own `cuts.json` (the user's edits win over detection); else the
@@ -9,7 +14,8 @@ import Foundation
 /// UI, which shows detection live), in which case `cuts` is nil until it saves them.
 public struct SessionPreparation: Sendable {
     public var session: SessionFolder
-    public var clip: ClipTargets
+    /// The window's frames at the model's resolution; frame 0 is video frame `session.manifest.first`.
+    public var store: TargetStore
     /// The session's cuts; nil only when detection was deferred to the caller.
     public var cuts: CutList?
 
@@ -20,32 +26,77 @@ public struct SessionPreparation: Sendable {
         case deferred
     }
 
+    public var fps: Double { session.manifest.fps }
+    public var count: Int { store.count }
+
+    /// The frame store's file in a session folder for a resolution and fit.
+    public static func storePath(folder: String, resolution: Int, fit: FitPolicy) -> String {
+        "\(folder)/targets/\(resolution)-\(fit.rawValue).rgb"
+    }
+
     /// - Parameters:
     ///   - video: a video file or a folder of PNGs; `model`: the checkpoint (both recorded by content).
-    ///   - resolution, channels: the generator's image; `fit`, `window`: how and which frames to read.
+    ///   - resolution: the generator's image side; `fit`, `window`: how and which frames to keep.
     ///   - cutsFile: a cut list the user gives (JSON or PySceneDetect CSV).
-    ///   - detectionProgress: hears detection as it goes (frames seen, the video's frame count when known).
+    ///   - decodeProgress: hears the decoding pass, if one is needed (frames seen, the video's frame
+    ///     count when known).
     public static func prepare(
-        video: String, model: String, folder: String, resolution: Int, channels: Int, fit: FitPolicy = .centerCrop,
-        window: Range<Int>? = nil, cutsFile: String? = nil, detection: Detection = .now,
-        detectionProgress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil
+        video: String, model: String, folder: String, resolution: Int, fit: FitPolicy = .centerCrop, window: Range<Int>? = nil,
+        cutsFile: String? = nil, detection: Detection = .now, decodeProgress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil
     ) throws -> SessionPreparation {
-        let clip = try ClipTargets.read(video: video, resolution: resolution, channels: channels, fit: fit, window: window)
-        let session = try SessionFolder.open(folder: folder, fresh: SessionFolder.Manifest(
-            video: try FileIdentity(path: video), model: try FileIdentity(path: model), resolution: resolution, fit: fit.rawValue,
-            fps: clip.info.fps, videoFrames: clip.videoFrames, first: clip.first, count: clip.targets.shape[0]))
-        var prepared = SessionPreparation(session: session, clip: clip, cuts: nil)
-        if let cutsFile {
-            try prepared.saveCuts(try CutList.read(path: cutsFile, fps: clip.info.fps, frames: clip.videoFrames))
-        } else if FileManager.default.fileExists(atPath: session.cutsPath) {
-            prepared.cuts = try CutList.read(path: session.cutsPath, fps: clip.info.fps, frames: clip.videoFrames)
-        } else if detection == .now {
-            let detected = try SceneDetector.detect(video: video, folderFPS: clip.info.fps, progressInterval: 64) { detector, total in
-                detectionProgress?(detector.framesSeen, total)
+        let videoID = try FileIdentity(path: video), modelID = try FileIdentity(path: model)
+        let manifestPath = folder + "/session.json"
+        let existing = FileManager.default.fileExists(atPath: manifestPath) ? try SessionFolder.read(folder: folder) : nil
+        if let existing {
+            // Refuse another video, model or window before decoding anything.
+            try existing.refuseUnlike(video: videoID, model: modelID, resolution: resolution, fit: fit, window: window)
+        }
+        let storePath = Self.storePath(folder: folder, resolution: resolution, fit: fit)
+        let wanted = window ?? existing.map { $0.manifest.first..<($0.manifest.first + $0.manifest.count) }
+        var store = (try? TargetStore(path: storePath)).flatMap { s in
+            wanted.map { s.header.first == $0.lowerBound && s.header.first + s.count == min($0.upperBound, s.header.videoFrames) } ?? (s.header.first == 0 && s.count == s.header.videoFrames)
+                ? s : nil
+        }
+        let sessionCuts = FileManager.default.fileExists(atPath: folder + "/cuts.json")
+        var detected: CutList?
+        if store == nil {
+            try FileManager.default.createDirectory(atPath: folder + "/targets", withIntermediateDirectories: true)
+            if cutsFile == nil && !sessionCuts && detection == .now {
+                let result = try SceneDetector.detect(
+                    video: video, store: SceneDetector.StoreRequest(path: storePath, resolution: resolution, fit: fit, window: window),
+                    progressInterval: 64
+                ) { detector, total in decodeProgress?(detector.framesSeen, total) }
+                store = result.store
+                detected = result.cuts
+            } else {
+                store = try TargetStore.build(
+                    video: video, path: storePath, resolution: resolution, fit: fit, window: window, progress: decodeProgress)
             }
-            try prepared.saveCuts(detected.cuts)
+        }
+        guard let store else { preconditionFailure("a frame store was made above") }
+        let h = store.header
+        let session = try SessionFolder.open(folder: folder, fresh: SessionFolder.Manifest(
+            video: videoID, model: modelID, resolution: resolution, fit: fit.rawValue, fps: h.fps, videoFrames: h.videoFrames, first: h.first,
+            count: store.count))
+        var prepared = SessionPreparation(session: session, store: store, cuts: nil)
+        if let cutsFile {
+            try prepared.saveCuts(try CutList.read(path: cutsFile, fps: h.fps, frames: h.videoFrames))
+        } else if sessionCuts {
+            prepared.cuts = try CutList.read(path: session.cutsPath, fps: h.fps, frames: h.videoFrames)
+        } else if detection == .now {
+            if detected == nil {
+                detected = try SceneDetector.detect(video: video, folderFPS: h.fps, progressInterval: 64) { detector, total in
+                    decodeProgress?(detector.framesSeen, total)
+                }.cuts
+            }
+            try prepared.saveCuts(detected!)
         }
         return prepared
+    }
+
+    /// The window's frames as inversion targets [count, channels, R, R] in [-1, 1], all at once.
+    public func targets(channels: Int) throws -> Tensor {
+        try store.targets(0..<store.count, channels: channels)
     }
 
     /// Makes `cuts` the session's (saved atomically in its `cuts.json`).

@@ -27,8 +27,12 @@ public final class VideoFileReader: FrameSource {
     ///     others that have one): about 15% less decoding time, at the cost of slightly blockier
     ///     pictures that drift until the next keyframe. Right for scene detection, which shrinks
     ///     frames to 64 pixels anyway; wrong for frames a model should reproduce.
+    ///   - copy: a second output of the same decode, written by ffmpeg straight into a file (the
+    ///     frame store the detection pass fills); it needs the frames as they really are, so it
+    ///     rules out `forAnalysis`.
     public init(path: String, scaling: FrameScaling = .original, tools: FFmpegTools? = nil, stallTimeout: Double = 60,
-                forAnalysis: Bool = false) throws {
+                forAnalysis: Bool = false, copy: FrameCopy? = nil) throws {
+        precondition(copy == nil || !forAnalysis, "a frame copy needs full decoding")
         self.path = path
         self.stallTimeout = stallTimeout
         var isFolder: ObjCBool = false
@@ -48,15 +52,27 @@ public final class VideoFileReader: FrameSource {
         if stream.frameCountIsExact && stream.frameCount == 0 {
             throw LinstoryError(.notFound, file: path, "contains no frames")
         }
-        let arguments = [
+        let filter = scaling.ffmpegFilter(width: stream.width, height: stream.height)
+        var arguments = [
             "-nostdin", "-hide_banner", "-loglevel", "error",
-        ] + (forAnalysis ? ["-skip_loop_filter", "all"] : []) + [
-            "-i", path,
-            "-map", "0:v:0", "-an", "-sn", "-dn",
-            "-vf", scaling.ffmpegFilter(width: stream.width, height: stream.height),
-            "-vsync", "passthrough",
-            "-pix_fmt", "rgb24", "-f", "rawvideo", "-",
-        ]
+        ] + (forAnalysis ? ["-skip_loop_filter", "all"] : []) + ["-i", path]
+        if let copy {
+            // One decode, two outputs: the frames asked for on the pipe, the copy into its file.
+            let trim = copy.window.map { "trim=start_frame=\($0.lowerBound):end_frame=\($0.upperBound)," } ?? ""
+            let copyFilter = copy.scaling.ffmpegFilter(width: stream.width, height: stream.height)
+            arguments += [
+                "-filter_complex", "[0:v:0]split=2[pipe][copy];[pipe]\(filter)[out];[copy]\(trim)\(copyFilter)[file]",
+                "-map", "[out]", "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "-",
+                "-map", "[file]", "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "-y", copy.path,
+            ]
+        } else {
+            arguments += [
+                "-map", "0:v:0", "-an", "-sn", "-dn",
+                "-vf", filter,
+                "-vsync", "passthrough",
+                "-pix_fmt", "rgb24", "-f", "rawvideo", "-",
+            ]
+        }
         do {
             child = try Subprocess(executable: tools.ffmpeg, arguments: arguments, readOutput: true, writeInput: false)
         } catch {

@@ -12,6 +12,15 @@ public enum AppAction: Equatable, Sendable {
     case resize(Size)
     case quit
     case clickTimeline(column: Int)
+    /// Zoom the timeline in (> 0) or out; `z` goes round the three zooms.
+    case zoomTimeline(Int)
+    case cycleZoom
+    /// The go-to prompt: open it, type into it, go, or close it.
+    case openGoTo
+    case typeGoTo(Character)
+    case eraseGoTo
+    case goTo
+    case cancelGoTo
     case clickSlider(column: Int)
     // Cuts
     case toggleCut

@@ -17,7 +17,7 @@ extension AppState {
         s.cuts = [SceneCut(frame: 60, fps: 24, score: 40),
                   SceneCut(frame: 130, time: 130 / 24, kind: .dissolve, score: 25, span: 126...134),
                   SceneCut(frame: 190, time: 190 / 24, kind: .fade, score: 20, span: 186...193)]
-        s.differenceCurve = (0..<240).map { (f: Int) -> Double in
+        s.differenceCurve = FrameValues((0..<240).map { (f: Int) -> Double in
             let base: Double = 0.08 + 0.04 * sin(Double(f) * 0.37) * sin(Double(f) * 0.11)
             switch f {
             case 60: return 0.95
@@ -25,13 +25,13 @@ extension AppState {
             case 186..<194: return 0.3
             default: return base
             }
-        }
-        s.frameLoss = (0..<240).map { (f: Int) -> Double in
+        })
+        s.frameLoss = FrameValues((0..<240).map { (f: Int) -> Double in
             guard f < 150 else { return .nan }
             let wave: Double = 0.05 * sin(Double(f) * 0.2)
             let bump: Double = f % 60 == 0 ? 0.1 : 0
             return 0.12 + wave + bump
-        }
+        })
         s.lossHistory = (0..<200).map { i in 0.08 + 0.5 * exp(-Double(i) / 30) }
         s.lossHistoryLabel = "scene 1"
         s.engine = EngineStatus(text: "inverting scene 3 of 4", iterationsPerSecond: 5.2, eta: 83)

@@ -10,7 +10,14 @@ extension AppState {
 
     /// The index of the scene containing `frame`.
     public func sceneIndex(containing frame: Int) -> Int {
-        cuts.filter { $0.frame <= frame && $0.frame > 0 }.count
+        // Cuts are sorted and none is at frame 0: count those at or before `frame` by binary search
+        // (the timeline asks once a column, and a film has thousands of cuts).
+        var lo = 0, hi = cuts.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cuts[mid].frame <= frame { lo = mid + 1 } else { hi = mid }
+        }
+        return lo - cuts[..<lo].prefix { $0.frame <= 0 }.count
     }
 
     /// The scene containing `frame`.

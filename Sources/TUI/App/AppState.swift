@@ -26,19 +26,23 @@ public struct AppState: Equatable, Sendable {
     public var fps = 25.0
     /// The frame under the cursor, 0..<frameCount.
     public var cursor = 0
+    /// How many frames the timeline shows (nil: all); see `timelineWindow`.
+    public var timelineSpan: Int?
+    /// The go-to prompt's text while it is open (`g`).
+    public var goTo: String?
 
     // Scenes: detection results, then the user's edits
     /// The engine's cuts (scene detection's, then the user's edits): sorted by frame, no duplicates,
     /// none at frame 0 or past the end.
     public var cuts: [SceneCut] = []
     /// The detector's per-frame difference score; shorter than frameCount while detection runs.
-    public var differenceCurve: [Double] = []
+    public var differenceCurve = FrameValues()
     /// Frame ranges whose scenes a cut edit touched since the last re-run: `r` re-inverts only these.
     public var touchedFrames: [Range<Int>] = []
 
     // Inversion results
     /// Each frame's final loss; NaN (or missing at the end) where the frame is not inverted yet.
-    public var frameLoss: [Double] = []
+    public var frameLoss = FrameValues()
     /// The current frame's (or scene's) loss at every optimisation step.
     public var lossHistory: [Double] = []
     /// What `lossHistory` belongs to, e.g. "scene 3" or "frame 120".
@@ -54,5 +58,5 @@ public struct AppState: Equatable, Sendable {
     }
 
     /// True when any inversion result is in.
-    public var hasInversion: Bool { frameLoss.contains(where: \.isFinite) || !lossHistory.isEmpty }
+    public var hasInversion: Bool { frameLoss.hasFinite || !lossHistory.isEmpty }
 }

@@ -62,7 +62,28 @@ public enum AppUpdate {
         case .clickTimeline(let column):
             let geometry = TimelinePane.Geometry(box: AppLayout(size: s.size).timeline)
             s.focus = .timeline
-            if let frame = geometry.frame(atColumn: column, frameCount: s.frameCount) { moveCursor(&s, to: frame, &effects) }
+            if let frame = geometry.frame(atColumn: column, window: s.timelineWindow) { moveCursor(&s, to: frame, &effects) }
+        case .zoomTimeline(let d):
+            s.zoomTimeline(d, columns: TimelinePane.Geometry(box: AppLayout(size: s.size).timeline).data.width)
+        case .cycleZoom:
+            s.cycleTimelineZoom(columns: TimelinePane.Geometry(box: AppLayout(size: s.size).timeline).data.width)
+        case .openGoTo:
+            s.goTo = ""
+        case .typeGoTo(let c):
+            if (s.goTo?.count ?? 0) < 24 { s.goTo = (s.goTo ?? "") + String(c) }
+        case .eraseGoTo:
+            s.goTo = s.goTo.map { String($0.dropLast()) }
+        case .cancelGoTo:
+            s.goTo = nil
+        case .goTo:
+            let text = s.goTo ?? ""
+            s.goTo = nil
+            if let f = s.frame(goingTo: text), f >= 0, f < s.frameCount {
+                moveCursor(&s, to: f, &effects)
+                s.message = "frame \(f)"
+            } else {
+                s.message = "go to: '\(text)' is not a frame (0-\(max(0, s.frameCount - 1))) or a time (83.5s, 1:23, 1:02:03.5)"
+            }
         case .clickSlider(let column):
             let track = PreviewPane.sliderTrack(state: s, box: AppLayout(size: s.size).preview)
             let slider = Slider(value: s.interpolation.t)

@@ -23,8 +23,9 @@ public struct AppView: Sendable {
         LossPane(state: state, capabilities: capabilities, focused: state.focus == .loss).render(into: &grid, rect: layout.loss)
         var images = PreviewPane(state: state, capabilities: capabilities, focused: state.focus == .preview).render(into: &grid, rect: layout.preview)
         let error = state.engine.error.map { e in "engine error" + (e.frame.map { " at frame \($0)" } ?? "") + ": " + e.message }
-        StatusBar(hints: KeyBindings.statusHints(for: state, unicode: capabilities.unicode), message: state.message ?? error,
-                  messageIsError: state.message == nil && error != nil, glyphs: glyphs).render(into: &grid, rect: layout.status)
+        let prompt = state.goTo.map { "go to frame or time (1234, 83.5s, 1:23): " + $0 + (capabilities.unicode ? "▏" : "_") }
+        StatusBar(hints: KeyBindings.statusHints(for: state, unicode: capabilities.unicode), message: prompt ?? state.message ?? error,
+                  messageIsError: prompt == nil && state.message == nil && error != nil, glyphs: glyphs).render(into: &grid, rect: layout.status)
         if state.showHelp {
             HelpOverlay(sections: KeyBindings.helpSections(unicode: capabilities.unicode), scroll: state.helpScroll, glyphs: glyphs)
                 .render(into: &grid, rect: Self.helpRect(size: state.size))

@@ -7,7 +7,9 @@ public enum KeyBindings {
             .init("Move", [
                 KeyHint("\(lr)  h l", "previous / next frame"),
                 KeyHint("H L  PgUp PgDn", "previous / next scene"),
-                KeyHint("Home End  g G", "first / last frame"),
+                KeyHint("Home End  G", "first / last frame"),
+                KeyHint("g", "go to a frame or a time (1234, 83.5s, 1:23)"),
+                KeyHint("+ -  z  wheel", "timeline: zoom in / out; whole, scene, frames"),
                 KeyHint("j k", "timeline: 10 frames; loss: log / linear scale"),
                 KeyHint("Tab  Shift-Tab", "next / previous pane"),
                 KeyHint("click", "timeline: go to the frame; a pane: focus it"),
@@ -40,6 +42,7 @@ public enum KeyBindings {
         let lr = unicode ? "←→" : "<>"
         if !state.size.covers(AppLayout.minimumSize) { return [KeyHint("q", "quit")] }
         if state.showHelp { return [KeyHint("j k", "scroll"), KeyHint("? Esc q", "close help")] }
+        if state.goTo != nil { return [KeyHint("Enter", "go"), KeyHint("Esc", "cancel")] }
         switch state.mode {
         case .browse:
             return [KeyHint(lr, "frame"), KeyHint("H L", "scene"), KeyHint("c", "cut"), KeyHint("[ ]", "move cut"),

@@ -20,7 +20,22 @@ public enum KeyMap {
             default: return nil
             }
         }
+        if let text = state.goTo {
+            // The go-to prompt takes the keys while it is open.
+            switch key {
+            case .enter: return .goTo
+            case .escape: return .cancelGoTo
+            case .backspace, .delete: return text.isEmpty ? .cancelGoTo : .eraseGoTo
+            case .character(let c) where c.isNumber || c == ":" || c == "." || c == "s": return .typeGoTo(c)
+            default: return nil
+            }
+        }
         if case .click(let x, let y) = key { return click(x: x, y: y, in: state) }
+        if case .wheel(let x, let y, let direction) = key {
+            // Over the timeline the wheel zooms: rolled away from the user, closer.
+            let timeline = TimelinePane.Geometry(box: AppLayout(size: state.size).timeline)
+            return timeline.inner.contains(x: x, y: y) ? .zoomTimeline(-direction) : nil
+        }
         switch key {
         case .character("?"): return .toggleHelp
         case .character("q"): return .quit
@@ -28,7 +43,9 @@ public enum KeyMap {
         case .backTab: return .previousPane
         case .character("H"), .pageUp: return .moveScene(-1)
         case .character("L"), .pageDown: return .moveScene(1)
-        case .home, .character("g"): return .firstFrame
+        case .home: return .firstFrame
+        case .character("g"): return .openGoTo
+        case .character("z"): return .cycleZoom
         case .end, .character("G"): return .lastFrame
         case .character("c"): return .toggleCut
         case .character("["): return .moveCut(-1)
@@ -52,6 +69,8 @@ public enum KeyMap {
             case .right, .character("l"): return .moveFrame(1)
             case .character("j"), .down: return .moveWithinPane(1)
             case .character("k"), .up: return .moveWithinPane(-1)
+            case .character("+"), .character("="): return .zoomTimeline(1)
+            case .character("-"): return .zoomTimeline(-1)
             case .escape: return .closeOverlay
             default: return nil
             }

@@ -34,6 +34,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "--sequential: steps at each scene's first frame.") var firstSteps: Int = 100
     @Option(help: "--sequential: naive's steps (its default budget) and every how many frames it runs.") var naiveSteps: Int = InvertCommand.defaultBudget
     @Option(help: "--sequential: naive runs on every Nth frame.") var naiveStride: Int = 10
+    @Option(help: "Time the film's one decode instead: a bare ffmpeg decode of this video, detection, and detection filling the frame store.")
+    var decode: String?
+    @Option(help: "--decode: the frame store's resolution.") var resolution: Int = 256
 
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
@@ -47,6 +50,10 @@ struct BenchCommand: ParsableCommand {
         try BLAS.load()
         Parallel.threads = threads
         if sequential { return try runSequential() }
+        if let decode {
+            print(try DecodeBenchmark.run(video: decode, resolution: resolution, reps: reps), terminator: "")
+            return
+        }
         var rows: [BenchRow] = []
         var sgemmRate: Double?
         if !noSgemm {

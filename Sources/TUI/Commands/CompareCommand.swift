@@ -30,14 +30,14 @@ struct CompareCommand: ParsableCommand {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
-        let detecting = LazyProgress(label: "detect", unit: "frames")
+        let decoding = LazyProgress(label: "decode", unit: "frames")
         var prepared = try SessionPreparation.prepare(
-            video: video, model: model, folder: out, resolution: g.config.imgResolution, channels: g.config.imgChannels,
-            window: frames?.range, cutsFile: cuts, detectionProgress: detecting.update)
-        detecting.finish()
-        let clip = prepared.clip
+            video: video, model: model, folder: out, resolution: g.config.imgResolution,
+            window: frames?.range, cutsFile: cuts, decodeProgress: decoding.update)
+        decoding.finish()
+        let targets = try prepared.targets(channels: g.config.imgChannels)  // [F, C, R, R]
         let cutList = prepared.cuts!
-        let count = clip.targets.shape[0]
+        let count = prepared.count
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
@@ -45,12 +45,13 @@ struct CompareCommand: ParsableCommand {
         var naive: [FrameInversion]?
         for method in InversionMethod.allCases {
             let progress = CommandLineProgress(total: budget * count, label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), unit: "it")
+            let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
             do {
                 let outcome = try SessionRun(method: method, budget: budget, settings: settings, lossName: loss).run(
-                    session: &prepared.session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                    session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
                     resume: resume, naiveFrames: naive
                 ) { p in
-                    progress.advance(by: p.frames.count, detail: String(format: "frame %d loss %.4f", p.frames[0], p.losses.first ?? 0))
+                    report.step(p)
                     return !Interrupt.requested
                 }
                 progress.finish()

@@ -56,14 +56,14 @@ struct InvertCommand: ParsableCommand {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
-        let detecting = LazyProgress(label: "detect", unit: "frames")
+        let decoding = LazyProgress(label: "decode", unit: "frames")
         var prepared = try SessionPreparation.prepare(
-            video: video, model: model, folder: out, resolution: g.config.imgResolution, channels: g.config.imgChannels, fit: fit,
-            window: frames?.range, cutsFile: cuts, detectionProgress: detecting.update)
-        detecting.finish()
-        let clip = prepared.clip
+            video: video, model: model, folder: out, resolution: g.config.imgResolution, fit: fit,
+            window: frames?.range, cutsFile: cuts, decodeProgress: decoding.update)
+        decoding.finish()
+        let targets = try prepared.targets(channels: g.config.imgChannels)  // [F, C, R, R]
         let cutList = prepared.cuts!
-        let count = clip.targets.shape[0]
+        let count = prepared.count
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
@@ -71,18 +71,19 @@ struct InvertCommand: ParsableCommand {
         settings.batch = batch
         settings.seed = seed
         let budget = self.budget ?? steps ?? Self.defaultBudget
-        let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: clip.first, count: count).count
+        let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: prepared.session.manifest.first, count: count).count
         let total = schedule?.evaluations(frames: count, sceneStarts: starts) ?? budget * count
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
+        let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
         var inversion = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
         inversion.sequentialSchedule = schedule
         let outcome: SessionRun.Outcome
         do {
             outcome = try inversion.run(
-                session: &prepared.session, generator: g, statistics: context.statistics, targets: clip.targets, scenes: cutList.scenes,
+                session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
                 resume: resume
             ) { p in
-                progress.advance(by: p.frames.count, detail: String(format: "frame %d step %d/%d loss %.4f", p.frames[0], p.step, p.steps, p.losses.first ?? 0))
+                report.step(p)
                 return !Interrupt.requested
             }
         } catch is InversionCancelled {

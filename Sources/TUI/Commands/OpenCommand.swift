@@ -52,7 +52,7 @@ struct OpenCommand: ParsableCommand {
         let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
         // Detection runs in the background, where the timeline shows it; cuts already saved are used at once.
         let prepared = try SessionPreparation.prepare(
-            video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution, channels: g.config.imgChannels,
+            video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution,
             detection: .deferred)
 
         var settings = InversionSettings()
@@ -60,7 +60,7 @@ struct OpenCommand: ParsableCommand {
         let start = BackgroundStart.statisticsAndDetection(
             video: videoPath, mapping: g.mapping, statisticsCache: WStatistics.cachePath(folder: ModelContext.cacheFolder, mapping: g.mapping))
         let engine = AppEngine(
-            prepared: prepared, modelPath: modelPath, generator: g, method: method, budget: budget, settings: settings, lossName: "default",
+            prepared: prepared, targets: try prepared.targets(channels: g.config.imgChannels), modelPath: modelPath, generator: g, method: method, budget: budget, settings: settings, lossName: "default",
             start: start)
 
         let terminal = try Terminal.start(options: .init(imagesOverride: images))

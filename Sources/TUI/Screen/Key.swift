@@ -11,6 +11,8 @@ public enum Key: Hashable, Sendable {
     case function(Int)
     /// A left-button press at a cell, zero-based from the top-left corner.
     case click(x: Int, y: Int)
+    /// The mouse wheel at a cell: -1 rolled up (away from the user), 1 down.
+    case wheel(x: Int, y: Int, direction: Int)
     /// The terminal changed size; the new size in cells.
     case resize(Size)
     /// Ctrl-C, SIGTERM or SIGHUP: the app should save and quit.

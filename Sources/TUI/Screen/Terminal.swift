@@ -75,7 +75,7 @@ public final class Terminal {
         set_escdelay(25)   // Esc alone is answered in 25 ms instead of ncurses' default second
         wtimeout(window, options.inputTimeoutMilliseconds)
         if options.mouse {
-            mousemask(cncurses_button1_pressed() | cncurses_button1_clicked(), nil)
+            mousemask(cncurses_button1_pressed() | cncurses_button1_clicked() | cncurses_button4_pressed() | cncurses_button5_pressed(), nil)
             mouseinterval(0)   // report presses at once instead of waiting to pair them into clicks
         }
         var colors = 0
@@ -154,6 +154,8 @@ public final class Terminal {
         case KEY_MOUSE:
             var event = MEVENT()
             guard getmouse(&event) == OK else { return nil }
+            if event.bstate & cncurses_button4_pressed() != 0 { return .wheel(x: Int(event.x), y: Int(event.y), direction: -1) }
+            if event.bstate & cncurses_button5_pressed() != 0 { return .wheel(x: Int(event.x), y: Int(event.y), direction: 1) }
             let buttons = cncurses_button1_pressed() | cncurses_button1_clicked()
             guard event.bstate & buttons != 0 else { return nil }
             return .click(x: Int(event.x), y: Int(event.y))

@@ -12,6 +12,7 @@ public final class AppEngine {
     public typealias JobMaker = (_ inversion: SessionRun, _ statistics: WStatistics, _ scenes: SceneList, _ redo: [Range<Int>]) throws -> InversionJob
 
     let prepared: SessionPreparation
+    let targets: Tensor  // [F, C, R, R]
     let modelPath: String
     let generator: Generator
     let budget: Int
@@ -37,10 +38,11 @@ public final class AppEngine {
     private let exportStatus = ExportStatus()
 
     public init(
-        prepared: SessionPreparation, modelPath: String, generator: Generator, method: InversionMethod, budget: Int,
+        prepared: SessionPreparation, targets: Tensor, modelPath: String, generator: Generator, method: InversionMethod, budget: Int,
         settings: InversionSettings, lossName: String, start: BackgroundStart, makeJob: JobMaker? = nil
     ) {
         self.prepared = prepared
+        self.targets = targets
         self.modelPath = modelPath
         self.generator = generator
         self.session = prepared.session
@@ -50,7 +52,7 @@ public final class AppEngine {
         self.lossName = lossName
         self.start = start
         cutsKnown = prepared.cuts != nil
-        let folder = prepared.session.folder, targets = prepared.clip.targets
+        let folder = prepared.session.folder
         self.makeJob = makeJob ?? { inversion, statistics, scenes, redo in
             try InversionJob.session(
                 inversion, folder: folder, generator: generator, statistics: statistics, targets: targets, scenes: scenes, redo: redo)
@@ -59,9 +61,8 @@ public final class AppEngine {
         renderer = PreviewRenderer(generator: generator)
     }
 
-    var targets: Tensor { prepared.clip.targets }  // [F, C, R, R]
     var frameCount: Int { targets.shape[0] }
-    var fps: Double { prepared.clip.info.fps }
+    var fps: Double { prepared.fps }
 
     /// The state the UI opens with: what is known before any background work.
     public func initialState(size: Size) -> AppState {
@@ -89,7 +90,11 @@ public final class AppEngine {
         if start.revision != startRevision {
             let s = start.snapshot
             startRevision = s.revision
-            if s.curve.count != state.differenceCurve.count { state.differenceCurve = s.curve }
+            if s.curve.count > state.differenceCurve.count {
+                state.differenceCurve.append(contentsOf: s.curve[state.differenceCurve.count...])
+            } else if s.curve.count < state.differenceCurve.count {
+                state.differenceCurve = FrameValues(s.curve)
+            }
             if statistics == nil, let stats = s.statistics { statistics = stats }
             if let error = s.error {
                 state.engine.error = EngineStatus.EngineError(message: error)
@@ -279,7 +284,7 @@ public final class AppEngine {
                 if let f = frames.result(i) { losses[i] = Double(f.finalLoss) }
             }
         }
-        state.frameLoss = losses
+        state.frameLoss = FrameValues(losses)
     }
 
     // MARK: Files

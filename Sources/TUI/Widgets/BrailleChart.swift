@@ -22,6 +22,9 @@ public struct BrailleChart: Sendable {
     public var color: TerminalColor
     /// The x axis' first index label (frame numbers start at 0, steps at 1).
     public var firstIndexLabel: Int
+    /// The x axis' labels when the values are summaries of a longer series (a value per slot of
+    /// frames): its first and last index, and the cursor's text.
+    public var summaryLabels: (first: Int, last: Int, cursor: String?)?
     public var glyphs: Glyphs
 
     public init(values: [Double], yRange: ClosedRange<Double>? = nil, cursor: Int? = nil, style: Style = .braille,
@@ -86,6 +89,14 @@ public struct BrailleChart: Sendable {
         grid[plot.x - 1, y] = Cell(glyphs.isUnicode ? "└" : "+", style: axisStyle)
         grid.fill(Rect(x: plot.x, y: y, width: plot.width, height: 1), character: glyphs.horizontal, style: axisStyle)
         let labels = Rect(x: plot.x, y: y + 1, width: plot.width, height: 1)
+        if let summary = summaryLabels {
+            grid.write(String(summary.first), in: labels, style: axisStyle, glyphs: glyphs)
+            grid.write(String(summary.last), in: labels, alignment: .right, style: axisStyle, glyphs: glyphs)
+            if let text = summary.cursor {
+                grid.write(text, in: labels.inset(left: 6, right: 6), alignment: .center, style: .plain, glyphs: glyphs)
+            }
+            return
+        }
         grid.write(String(firstIndexLabel), in: labels, style: axisStyle, glyphs: glyphs)
         if values.count > 1 {
             grid.write(String(firstIndexLabel + values.count - 1), in: labels, alignment: .right, style: axisStyle, glyphs: glyphs)

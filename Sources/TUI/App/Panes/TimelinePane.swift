@@ -9,23 +9,23 @@ import Engine
 ///     │loss   (heat row)                           │
 ///     │       0        ▲123                     299│
 ///     └────────────────────────────────────────────┘
-struct TimelinePane {
+public struct TimelinePane {
     let state: AppState
     let capabilities: TerminalCapabilities
     let focused: Bool
 
     /// The rows and the frame-to-column mapping, shared with the update for mouse clicks.
-    struct Geometry {
+    public struct Geometry {
         static let labelWidth = 7
-        let inner: Rect
+        public let inner: Rect
         /// The columns frames are drawn in (all rows but the labels).
-        let data: Rect
-        let strip: Rect
-        let curve: Rect
-        let heat: Rect
-        let ruler: Rect
+        public let data: Rect
+        public let strip: Rect
+        public let curve: Rect
+        public let heat: Rect
+        public let ruler: Rect
 
-        init(box: Rect) {
+        public init(box: Rect) {
             inner = box.inset(by: 1)
             data = inner.inset(left: Self.labelWidth)
             strip = Rect(x: data.x, y: inner.y, width: data.width, height: min(1, inner.height))
@@ -34,22 +34,23 @@ struct TimelinePane {
             ruler = Rect(x: data.x, y: inner.maxY - 1, width: data.width, height: inner.height >= 2 ? 1 : 0)
         }
 
-        /// The column (from data.x) a frame is drawn in.
-        func column(of frame: Int, frameCount: Int) -> Int {
-            guard frameCount > 0, data.width > 0 else { return 0 }
-            return min(data.width - 1, frame * data.width / frameCount)
+        /// The column (from data.x) a frame of `window` is drawn in.
+        func column(of frame: Int, window: Range<Int>) -> Int {
+            guard !window.isEmpty, data.width > 0 else { return 0 }
+            return min(data.width - 1, max(0, (frame - window.lowerBound) * data.width / window.count))
         }
 
         /// The frame a column shows (the first, when a column covers several).
-        func frame(atColumn column: Int, frameCount: Int) -> Int? {
-            guard frameCount > 0, data.width > 0, column >= 0, column < data.width else { return nil }
-            return min(frameCount - 1, column * frameCount / data.width)
+        func frame(atColumn column: Int, window: Range<Int>) -> Int? {
+            guard !window.isEmpty, data.width > 0, column >= 0, column < data.width else { return nil }
+            return min(window.upperBound - 1, window.lowerBound + column * window.count / data.width)
         }
 
         /// The frames a column covers.
-        func frames(atColumn column: Int, frameCount: Int) -> Range<Int> {
-            let a = column * frameCount / data.width
-            return a..<min(frameCount, max(a + 1, (column + 1) * frameCount / data.width))
+        func frames(atColumn column: Int, window: Range<Int>) -> Range<Int> {
+            let n = window.count
+            let a = column * n / data.width
+            return (window.lowerBound + a)..<(window.lowerBound + min(n, max(a + 1, (column + 1) * n / data.width)))
         }
     }
 
@@ -75,20 +76,22 @@ struct TimelinePane {
 
     func title(_ dot: String) -> String {
         guard state.frameCount > 0 else { return "timeline" }
-        let sceneCount = state.scenes.count
+        let sceneCount = state.cuts.count + 1
         let pending = state.touchedFrames.isEmpty ? "" : " \(dot) edited, r re-runs"
-        return "timeline \(dot) frame \(state.cursor) of \(state.frameCount) \(dot) scene \(state.sceneIndex(containing: state.cursor) + 1) of \(sceneCount)\(pending)"
+        let window = state.timelineWindow
+        let zoom = window.count < state.frameCount ? " \(dot) frames \(window.lowerBound)-\(window.upperBound - 1)" : ""
+        return "timeline \(dot) frame \(state.cursor) of \(state.frameCount) \(dot) scene \(state.sceneIndex(containing: state.cursor) + 1) of \(sceneCount)\(zoom)\(pending)"
     }
 
     private func drawStrip(into grid: inout CellGrid, _ g: Geometry, glyphs: Glyphs) {
-        let n = state.frameCount
+        let window = state.timelineWindow
         let shaded = capabilities.colorLevel >= .ansi256
         var cutAtColumn: [Int: SceneCut] = [:]
-        for cut in state.cuts where cut.frame > 0 && cut.frame < n {
-            cutAtColumn[g.column(of: cut.frame, frameCount: n)] = cut
+        for cut in state.cuts where window.contains(cut.frame) && cut.frame > 0 {
+            cutAtColumn[g.column(of: cut.frame, window: window)] = cut
         }
         for c in 0..<g.data.width {
-            let frames = g.frames(atColumn: c, frameCount: n)
+            let frames = g.frames(atColumn: c, window: window)
             let scene = state.sceneIndex(containing: frames.lowerBound)
             var style = CellStyle(background: shaded ? .indexed(scene % 2 == 0 ? 236 : 239) : .standard)
             var ch = " "
@@ -114,18 +117,19 @@ struct TimelinePane {
         }
         // One value per braille dot column, the largest of the frames it covers, so the curve lines
         // up with the strip's columns and a spike at a cut is never averaged away.
-        let n = state.frameCount
+        let window = state.timelineWindow
+        let n = window.count
         let slots = g.curve.width * (capabilities.unicode ? 2 : 1)
         let values: [Double] = (0..<slots).map { x in
             let a = x * n / slots, b = min(n, max(a + 1, (x + 1) * n / slots))
-            return state.differenceCurve[min(a, state.differenceCurve.count)..<min(b, state.differenceCurve.count)]
-                .filter(\.isFinite).max() ?? .nan
+            return state.differenceCurve.max(in: (window.lowerBound + a)..<(window.lowerBound + b)) ?? .nan
         }
-        let top = state.differenceCurve.filter(\.isFinite).max() ?? 1
+        // The scale is the shown frames' own, so a zoomed-in curve fills its rows.
+        let top = state.differenceCurve.max(in: window) ?? 1
         let chart = BrailleChart(values: values, yRange: 0...max(top, 1e-9), style: BrailleChart.style(unicode: capabilities.unicode),
                                  showAxes: false, color: .green, glyphs: glyphs)
         chart.render(into: &grid, rect: g.curve)
-        let c = g.column(of: state.cursor, frameCount: n)
+        let c = g.column(of: state.cursor, window: window)
         grid.restyle(Rect(x: g.curve.x + c, y: g.curve.y, width: 1, height: g.curve.height)) { style in
             if capabilities.colorLevel >= .ansi256 { style.background = .indexed(238) } else { style.attributes.insert(.reverse) }
         }
@@ -133,21 +137,22 @@ struct TimelinePane {
 
     private func drawHeat(into grid: inout CellGrid, _ g: Geometry, glyphs: Glyphs) {
         guard !g.heat.isEmpty else { return }
-        guard state.frameLoss.contains(where: \.isFinite) else {
+        guard let lo = state.frameLoss.finiteMin, let hi = state.frameLoss.finiteMax else {
             grid.write(state.engine.isInverting ? "no frame finished yet" : "no inversion yet: press r", in: g.heat, style: .dim, glyphs: glyphs)
             return
         }
-        let n = state.frameCount
-        let values = (0..<n).map { $0 < state.frameLoss.count ? state.frameLoss[$0] : .nan }
-        HeatRow(values: values, colorLevel: capabilities.colorLevel, glyphs: glyphs).render(into: &grid, rect: g.heat)
+        // A cell's worst frame, from the loss summary: no pass over every frame.
+        let window = state.timelineWindow
+        let cells = (0..<g.heat.width).map { c in state.frameLoss.max(in: g.frames(atColumn: c, window: window)) ?? .nan }
+        HeatRow(values: cells, range: lo...hi, colorLevel: capabilities.colorLevel, glyphs: glyphs).render(into: &grid, rect: g.heat)
     }
 
     private func drawRuler(into grid: inout CellGrid, _ g: Geometry, glyphs: Glyphs) {
         guard !g.ruler.isEmpty else { return }
-        let n = state.frameCount
-        grid.write("0", in: g.ruler, style: .dim, glyphs: glyphs)
-        grid.write(String(n - 1), in: g.ruler, alignment: .right, style: .dim, glyphs: glyphs)
-        let c = g.column(of: state.cursor, frameCount: n)
+        let window = state.timelineWindow
+        grid.write(String(window.lowerBound), in: g.ruler, style: .dim, glyphs: glyphs)
+        grid.write(String(window.upperBound - 1), in: g.ruler, alignment: .right, style: .dim, glyphs: glyphs)
+        let c = g.column(of: state.cursor, window: window)
         let marker = glyphs.isUnicode ? "▲" : "^"
         let text = "\(marker)\(state.cursor)"
         let w = DisplayWidth.of(text)
