@@ -56,4 +56,18 @@ struct InversionJobTests {
         // The curve goes down as the fit proceeds (the first steps start from w_avg).
         #expect(paused.stepLosses.last! < paused.stepLosses.first!, "\(paused.stepLosses)")
     }
+
+    /// A reader copies only the frames that landed since it last looked: the snapshot carries a count.
+    @Test func finishedFramesComeAsWhatIsNew() {
+        let job = InversionJob(expectedEvaluations: 3) { job in
+            job.frameFinished(3, loss: 0.5)
+            job.frameFinished(1, loss: 0.25)
+            job.frameFinished(3, loss: 0.125)
+        }
+        job.start()
+        job.wait()
+        #expect(job.snapshot.finishedCount == 3 && job.snapshot.phase == .finished)
+        #expect(job.finishedFrames(from: 0).map(\.frame) == [3, 1, 3] && job.finishedFrames(from: 0).map(\.loss) == [0.5, 0.25, 0.125])
+        #expect(job.finishedFrames(from: 2).map(\.frame) == [3] && job.finishedFrames(from: 3).isEmpty && job.finishedFrames(from: 7).isEmpty)
+    }
 }

@@ -4,17 +4,7 @@ import TUI
 
 @Suite("AppUpdate: keys change the state, effects say what to do")
 struct AppUpdateTests {
-    /// Feeds keys in order and collects every effect.
-    func press(_ keys: [Key], from state: AppState) -> (AppState, [AppEffect]) {
-        var s = state
-        var all: [AppEffect] = []
-        for key in keys {
-            let (next, effects) = AppUpdate.update(s, key)
-            s = next
-            all += effects
-        }
-        return (s, all)
-    }
+    func press(_ keys: [Key], from state: AppState) -> (AppState, [AppEffect]) { pressKeys(keys, from: state) }
 
     var sample: AppState { AppState.sample(size: Size(width: 80, height: 24)) }
 

@@ -10,16 +10,7 @@ import TUI
 struct TimelineZoomTests {
     var sample: AppState { AppState.sample(size: Size(width: 100, height: 30)) }
 
-    func press(_ keys: [Key], from state: AppState) -> (AppState, [AppEffect]) {
-        var s = state
-        var all: [AppEffect] = []
-        for key in keys {
-            let (next, effects) = AppUpdate.update(s, key)
-            s = next
-            all += effects
-        }
-        return (s, all)
-    }
+    func press(_ keys: [Key], from state: AppState) -> (AppState, [AppEffect]) { pressKeys(keys, from: state) }
 
     @Test func summariesAgreeWithAPlainScan() {
         var rng = TestRandom(seed: 12)

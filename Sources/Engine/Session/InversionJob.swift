@@ -26,8 +26,10 @@ public final class InversionJob: @unchecked Sendable {
         /// The latest reconstruction of `previewFrame`, [C, R, R].
         public var preview: Tensor?
         public var previewFrame: Int?
-        /// Final losses of the frames this job finished (clip numbering).
-        public var finished: [Int: Float] = [:]
+        /// How many frames this job has finished so far; `finishedFrames(from:)` lists them. (The
+        /// list itself stays out of the snapshot, which a reader copies at every step: a film's
+        /// list would make each copy cost its length.)
+        public var finishedCount = 0
         /// Generator evaluations so far and expected in all.
         public var evaluations = 0
         public var expectedEvaluations: Int
@@ -50,6 +52,8 @@ public final class InversionJob: @unchecked Sendable {
 
     private let condition = NSCondition()
     private var current: Snapshot
+    /// Every frame finished, in the order they finished, with its final loss (clip numbering).
+    private var finishedLog: [(frame: Int, loss: Float)] = []
     private var pauseRequested = false
     private var cancelRequested = false
     private var done = false
@@ -154,9 +158,18 @@ public final class InversionJob: @unchecked Sendable {
     /// For the work: one frame is finished and saved.
     public func frameFinished(_ frame: Int, loss: Float) {
         condition.lock()
-        current.finished[frame] = loss
+        finishedLog.append((frame, loss))
+        current.finishedCount = finishedLog.count
         current.revision += 1
         condition.unlock()
+    }
+
+    /// The frames finished after the first `start` (a reader passes the count it has seen), with
+    /// their final losses, in the order they finished: a reader copies only what is new.
+    public func finishedFrames(from start: Int) -> [(frame: Int, loss: Float)] {
+        condition.lock()
+        defer { condition.unlock() }
+        return start < finishedLog.count ? Array(finishedLog[max(0, start)...]) : []
     }
 
     /// For the work: pass to the engine. Records the step, blocks while paused, says stop once

@@ -31,6 +31,8 @@ public final class AppEngine {
     /// The running (or last) job.
     public private(set) var job: InversionJob?
     private var jobRevision = -1
+    /// How many of the job's finished frames have been folded into the state.
+    private var finishedSeen = 0
     /// A job to start as soon as the running one has stopped (cancelling takes up to one step).
     private var queued: (method: InversionMethod, redo: [Range<Int>])?
     let frames: FrameStore
@@ -130,7 +132,9 @@ public final class AppEngine {
 
     private func fold(_ snap: InversionJob.Snapshot, into state: inout AppState) {
         if state.frameLoss.count < frameCount { state.frameLoss += Array(repeating: .nan, count: frameCount - state.frameLoss.count) }
-        for (frame, loss) in snap.finished where frame < frameCount && state.frameLoss[frame] != Double(loss) {
+        let landed = job?.finishedFrames(from: finishedSeen) ?? []
+        finishedSeen += landed.count
+        for (frame, loss) in landed where frame < frameCount && state.frameLoss[frame] != Double(loss) {
             state.frameLoss[frame] = Double(loss)
             frames.frameChanged(frame)
             if frame == state.cursor { show(frame: frame, in: &state) }
@@ -264,6 +268,7 @@ public final class AppEngine {
             let job = try makeJob(inversion, statistics, SceneList(cuts: state.cuts, frames: frameCount), redo)
             self.job = job
             jobRevision = -1
+            finishedSeen = 0
             job.start()
             state.engine.error = nil
             state.engine.text = "inverting (\(method.rawValue))"
