@@ -30,8 +30,10 @@ final class SessionPreparationTests {
         let detected = try prepare { _, _ in decodedAgain += 1 }
         #expect(decodedAgain > 0, "detection decodes the video")
         decodedAgain = 0
-        _ = try prepare(detection: .deferred) { _, _ in decodedAgain += 1 }
+        let reopened = try prepare(detection: .deferred) { _, _ in decodedAgain += 1 }
         #expect(decodedAgain == 0)
+        // The detector's curve is kept too, so the UI shows it without decoding.
+        #expect(detected.curve?.count == 132 && reopened.curve == detected.curve)
         let expected = try SceneDetector.detect(video: Clips.bbbShot).cuts
         #expect(detected.cuts == expected)
         #expect(try CutList.read(path: detected.session.cutsPath) == expected)

@@ -5,6 +5,8 @@ import Foundation
 ///
 ///     session.json                   manifest: video, model, frame window, settings, progress per method
 ///     cuts.json                      the scene cuts used (edited cuts live here)
+///     detection-curve.npy            the detector's difference curve, one value a video frame
+///     targets/R-FIT.rgb (+ .json)    the window's frames at the model's resolution (TargetStore)
 ///     frames/METHOD/000000.safetensors  each finished frame as soon as it finishes (resume reads these);
 ///                                    metadata "segment": the scene method's line it lies on, "A-B"
 ///                                    (video frame numbers), from which `LatentPath(scene:)` rebuilds the path
@@ -105,6 +107,19 @@ public struct SessionFolder: Sendable {
 
     public var manifestPath: String { folder + "/session.json" }
     public var cutsPath: String { folder + "/cuts.json" }
+    /// The scene detector's difference curve over the whole video (one value a frame, .npy), kept so
+    /// that opening the session again shows it without decoding the video.
+    public var detectionCurvePath: String { folder + "/detection-curve.npy" }
+
+    public func writeDetectionCurve(_ curve: [Float]) throws {
+        try NpyArray.write(Tensor(shape: [curve.count], values: curve), to: detectionCurvePath)
+    }
+
+    /// The saved curve, or nil when there is none (or it cannot be read: it is made again).
+    public func readDetectionCurve() -> [Float]? {
+        guard FileManager.default.fileExists(atPath: detectionCurvePath), let t = try? NpyArray.read(path: detectionCurvePath), t.rank == 1 else { return nil }
+        return t.scalars
+    }
 
     /// Opens the session in `folder` for this video and model, creating it when there is none.
     /// A session made from another video or model refuses to mix with it.

@@ -18,6 +18,9 @@ public struct SessionPreparation: Sendable {
     public var store: TargetStore
     /// The session's cuts; nil only when detection was deferred to the caller.
     public var cuts: CutList?
+    /// The detector's difference curve over the whole video, when detection has run (now or when the
+    /// session was made).
+    public var curve: [Float]?
 
     /// Whether `prepare` detects the cuts when neither a file nor the session has them.
     public enum Detection: Sendable {
@@ -42,7 +45,8 @@ public struct SessionPreparation: Sendable {
     ///     count when known).
     public static func prepare(
         video: String, model: String, folder: String, resolution: Int, fit: FitPolicy = .centerCrop, window: Range<Int>? = nil,
-        cutsFile: String? = nil, detection: Detection = .now, decodeProgress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil
+        cutsFile: String? = nil, detection: Detection = .now, decodeProgress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil,
+        detector: ((SceneDetector) -> Void)? = nil
     ) throws -> SessionPreparation {
         let videoID = try FileIdentity(path: video), modelID = try FileIdentity(path: model)
         let manifestPath = folder + "/session.json"
@@ -59,15 +63,20 @@ public struct SessionPreparation: Sendable {
         }
         let sessionCuts = FileManager.default.fileExists(atPath: folder + "/cuts.json")
         var detected: CutList?
+        var curve: [Float]?
         if store == nil {
             try FileManager.default.createDirectory(atPath: folder + "/targets", withIntermediateDirectories: true)
             if cutsFile == nil && !sessionCuts && detection == .now {
                 let result = try SceneDetector.detect(
                     video: video, store: SceneDetector.StoreRequest(path: storePath, resolution: resolution, fit: fit, window: window),
                     progressInterval: 64
-                ) { detector, total in decodeProgress?(detector.framesSeen, total) }
+                ) { d, total in
+                    decodeProgress?(d.framesSeen, total)
+                    detector?(d)
+                }
                 store = result.store
                 detected = result.cuts
+                curve = result.curve
             } else {
                 store = try TargetStore.build(
                     video: video, path: storePath, resolution: resolution, fit: fit, window: window, progress: decodeProgress)
@@ -78,16 +87,21 @@ public struct SessionPreparation: Sendable {
         let session = try SessionFolder.open(folder: folder, fresh: SessionFolder.Manifest(
             video: videoID, model: modelID, resolution: resolution, fit: fit.rawValue, fps: h.fps, videoFrames: h.videoFrames, first: h.first,
             count: store.count))
-        var prepared = SessionPreparation(session: session, store: store, cuts: nil)
+        if let curve { try session.writeDetectionCurve(curve) }
+        var prepared = SessionPreparation(session: session, store: store, cuts: nil, curve: curve ?? session.readDetectionCurve())
         if let cutsFile {
             try prepared.saveCuts(try CutList.read(path: cutsFile, fps: h.fps, frames: h.videoFrames))
         } else if sessionCuts {
             prepared.cuts = try CutList.read(path: session.cutsPath, fps: h.fps, frames: h.videoFrames)
         } else if detection == .now {
             if detected == nil {
-                detected = try SceneDetector.detect(video: video, folderFPS: h.fps, progressInterval: 64) { detector, total in
-                    decodeProgress?(detector.framesSeen, total)
-                }.cuts
+                let result = try SceneDetector.detect(video: video, folderFPS: h.fps, progressInterval: 64) { d, total in
+                    decodeProgress?(d.framesSeen, total)
+                    detector?(d)
+                }
+                detected = result.cuts
+                try session.writeDetectionCurve(result.curve)
+                prepared.curve = result.curve
             }
             try prepared.saveCuts(detected!)
         }

@@ -50,30 +50,85 @@ struct OpenCommand: ParsableCommand {
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
         let g = checkpoint.generator
         let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
-        // Detection runs in the background, where the timeline shows it; cuts already saved are used at once.
-        let prepared = try SessionPreparation.prepare(
-            video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution,
-            detection: .deferred)
-
         var settings = InversionSettings()
         settings.previewInterval = 10
-        let start = BackgroundStart.statisticsAndDetection(
-            video: videoPath, mapping: g.mapping, statisticsCache: WStatistics.cachePath(folder: ModelContext.cacheFolder, mapping: g.mapping))
-        let engine = AppEngine(
-            prepared: prepared, targets: try prepared.targets(channels: g.config.imgChannels), modelPath: modelPath, generator: g, method: method, budget: budget, settings: settings, lossName: "default",
-            start: start)
+        let statisticsCache = WStatistics.cachePath(folder: ModelContext.cacheFolder, mapping: g.mapping)
+        let makeEngine = { (prepared: SessionPreparation) throws -> AppEngine in
+            // A session that holds its curve and cuts shows them at once: nothing is decoded again.
+            let start = BackgroundStart.statisticsAndDetection(
+                video: videoPath, mapping: g.mapping, statisticsCache: statisticsCache, savedCurve: prepared.curve, savedCuts: prepared.cuts?.cuts)
+            return AppEngine(
+                prepared: prepared, targets: try prepared.targets(channels: g.config.imgChannels), modelPath: modelPath, generator: g,
+                method: method, budget: budget, settings: settings, lossName: "default", start: start)
+        }
+        // A session whose frames are stored opens at once; otherwise the UI comes up first and the one
+        // decode of the video (detection and the frame store) runs behind it (SessionOpening).
+        let storeReady = (try? TargetStore(path: SessionPreparation.storePath(folder: folder, resolution: g.config.imgResolution, fit: .centerCrop))) != nil
+            && FileManager.default.fileExists(atPath: folder + "/session.json")
+        var engine: AppEngine?
+        var opening: SessionOpening?
+        if storeReady {
+            engine = try makeEngine(try SessionPreparation.prepare(
+                video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution, detection: .deferred))
+        } else {
+            let o = SessionOpening()
+            o.start(video: videoPath, model: modelPath, folder: folder, resolution: g.config.imgResolution)
+            opening = o
+        }
 
         let terminal = try Terminal.start(options: .init(imagesOverride: images))
-        let runner = AppRunner(terminal: terminal, state: engine.initialState(size: terminal.size))
+        let size = terminal.size
+        var initial = engine?.initialState(size: size) ?? AppState(size: size)
+        if engine == nil {
+            initial.videoName = (videoPath as NSString).lastPathComponent
+            initial.modelName = ((modelPath as NSString).lastPathComponent as NSString).deletingPathExtension
+            initial.method = method
+            initial.engine = EngineStatus(text: "decoding and detecting scenes")
+        }
+        let runner = AppRunner(terminal: terminal, state: initial)
         let environment = ProcessInfo.processInfo.environment
         runner.frameDump = FrameDump.fromEnvironment(environment)
         if let path = environment["LINSTORY_KEY_LATENCY"], !path.isEmpty {
             _ = FileManager.default.createFile(atPath: path, contents: nil)
             runner.latencyLog = FileHandle(forWritingAtPath: path)
         }
-        runner.perform = { effect, state in engine.perform(effect, &state) }
-        runner.receive = { state in engine.receive(&state) }
-        engine.begin()
+        var openingRevision = -1
+        runner.perform = { effect, state in
+            if let engine {
+                engine.perform(effect, &state)
+            } else if effect != .quit, effect != .showFrame(state.cursor) {
+                state.message = "the video is still being decoded; this works once it is done"
+            }
+        }
+        runner.receive = { state in
+            if let engine {
+                engine.receive(&state)
+                return
+            }
+            guard let opening, opening.revision != openingRevision else { return }
+            let snap = opening.snapshot
+            openingRevision = snap.revision
+            opening.show(snap, in: &state)
+            guard let prepared = snap.prepared else { return }
+            do {
+                // Ready: the real engine takes over, with what the user did meanwhile (cursor, zoom, panes).
+                let e = try makeEngine(prepared)
+                var ready = e.initialState(size: state.size)
+                ready.cursor = min(state.cursor, max(0, ready.frameCount - 1))
+                ready.focus = state.focus
+                ready.mode = state.mode
+                ready.timelineSpan = state.timelineSpan
+                ready.showHelp = state.showHelp
+                ready.helpScroll = state.helpScroll
+                state = ready
+                engine = e
+                e.begin()
+                e.perform(.showFrame(state.cursor), &state)
+            } catch {
+                state.engine.error = EngineStatus.EngineError(message: (error as? LinstoryError)?.description ?? "\(error)")
+            }
+        }
+        engine?.begin()
         runner.run()
         terminal.stop()
         print("session: \(folder)")

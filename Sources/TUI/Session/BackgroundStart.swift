@@ -46,12 +46,24 @@ public final class BackgroundStart: @unchecked Sendable {
         self.work = work
     }
 
-    /// The real work: statistics first (inversion needs them), then detection.
-    static func statisticsAndDetection(video: String, mapping: MappingNetwork, statisticsCache: String) -> BackgroundStart {
+    /// The real work: statistics first (inversion needs them), then detection, unless the session
+    /// already holds its curve and cuts (then nothing is decoded: they are published as they are).
+    static func statisticsAndDetection(
+        video: String, mapping: MappingNetwork, statisticsCache: String, savedCurve: [Float]? = nil, savedCuts: [SceneCut]? = nil
+    ) -> BackgroundStart {
         BackgroundStart { start in
             let stats = try WStatistics.load(orComputeFor: mapping, cachePath: statisticsCache)
             start.update { $0.statistics = stats }
-            try start.detect(video: video)
+            if let savedCurve, let savedCuts {
+                let curve = savedCurve.map(Double.init)
+                start.update {
+                    $0.curve = curve
+                    $0.framesSeen = curve.count
+                    $0.cuts = savedCuts
+                }
+            } else {
+                try start.detect(video: video)
+            }
         }
     }
 
