@@ -83,4 +83,22 @@ final class SessionPreparationTests {
         }
         #expect(count == 12)
     }
+
+    /// Ctrl-C during the decode (the progress callback throws): the pass stops at once and leaves
+    /// neither a frame store nor a partial one, nor a session that would claim frames it lacks.
+    @Test func aStoppedDecodeLeavesNothingBehind() throws {
+        struct Stop: Error {}
+        var calls = 0
+        #expect(throws: Stop.self) {
+            _ = try SessionPreparation.prepare(
+                video: Clips.bbbCuts, model: self.model, folder: self.folder, resolution: 32, decodeProgress: { _, _ in
+                    calls += 1
+                    throw Stop()
+                })
+        }
+        #expect(calls == 1, "stopped at the first report")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/targets")) ?? []
+        #expect(left.isEmpty, "\(left)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/session.json"))
+    }
 }

@@ -31,13 +31,13 @@ extension SceneDetector {
     /// the frame store inversion reads its targets from (ffmpeg writes it as a second output), so a
     /// film is decoded once. `progress` hears the detector every `progressInterval` frames (frames
     /// seen, its curve so far) with the video's frame count when the container knows it: for a
-    /// progress bar or a live curve.
+    /// progress bar or a live curve; it may throw to stop the pass (Ctrl-C), which leaves no store.
     ///
     /// Frames are decoded in full (the in-loop deblocking filter on), as inversion needs them: the
     /// cuts are the same whether or not a store is filled.
     public static func detect(
         video: String, options: Options = Options(), folderFPS: Double = 25, tools: FFmpegTools? = nil, store: StoreRequest? = nil,
-        progressInterval: Int = 8, progress: ((SceneDetector, _ totalFrames: Int?) -> Void)? = nil
+        progressInterval: Int = 8, progress: ((SceneDetector, _ totalFrames: Int?) throws -> Void)? = nil
     ) throws -> VideoResult {
         let analysis = FrameScaling.width(options.analysisWidth)
         var isFolder: ObjCBool = false
@@ -76,11 +76,11 @@ extension SceneDetector {
             _ = detector.feed(frame)
             if let progress, detector.framesSeen - reported >= max(1, progressInterval) {
                 reported = detector.framesSeen
-                progress(detector, source.info.frameCount)
+                try progress(detector, source.info.frameCount)
             }
         }
         _ = detector.finish()
-        progress?(detector, source.info.frameCount)
+        try progress?(detector, source.info.frameCount)
         var stored: TargetStore?
         if let store, let partial {
             let lower = store.window?.lowerBound ?? 0

@@ -42,10 +42,10 @@ public struct SessionPreparation: Sendable {
     ///   - resolution: the generator's image side; `fit`, `window`: how and which frames to keep.
     ///   - cutsFile: a cut list the user gives (JSON or PySceneDetect CSV).
     ///   - decodeProgress: hears the decoding pass, if one is needed (frames seen, the video's frame
-    ///     count when known).
+    ///     count when known); throwing from it stops the pass (Ctrl-C) and leaves no frame store.
     public static func prepare(
         video: String, model: String, folder: String, resolution: Int, fit: FitPolicy = .centerCrop, window: Range<Int>? = nil,
-        cutsFile: String? = nil, detection: Detection = .now, decodeProgress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil,
+        cutsFile: String? = nil, detection: Detection = .now, decodeProgress: ((_ framesSeen: Int, _ totalFrames: Int?) throws -> Void)? = nil,
         detector: ((SceneDetector) -> Void)? = nil
     ) throws -> SessionPreparation {
         let videoID = try FileIdentity(path: video), modelID = try FileIdentity(path: model)
@@ -71,7 +71,7 @@ public struct SessionPreparation: Sendable {
                     video: video, store: SceneDetector.StoreRequest(path: storePath, resolution: resolution, fit: fit, window: window),
                     progressInterval: 64
                 ) { d, total in
-                    decodeProgress?(d.framesSeen, total)
+                    try decodeProgress?(d.framesSeen, total)
                     detector?(d)
                 }
                 store = result.store
@@ -96,7 +96,7 @@ public struct SessionPreparation: Sendable {
         } else if detection == .now {
             if detected == nil {
                 let result = try SceneDetector.detect(video: video, folderFPS: h.fps, progressInterval: 64) { d, total in
-                    decodeProgress?(d.framesSeen, total)
+                    try decodeProgress?(d.framesSeen, total)
                     detector?(d)
                 }
                 detected = result.cuts

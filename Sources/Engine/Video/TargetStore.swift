@@ -101,7 +101,7 @@ public final class TargetStore: @unchecked Sendable {
     /// frames `window` (all when nil) fitted to the square, exactly as `ClipTargets` decodes them.
     public static func build(
         video: String, path: String, resolution: Int, fit: FitPolicy, window: Range<Int>?, folderFPS: Double = 25, tools: FFmpegTools? = nil,
-        progress: ((_ framesSeen: Int, _ totalFrames: Int?) -> Void)? = nil
+        progress: ((_ framesSeen: Int, _ totalFrames: Int?) throws -> Void)? = nil
     ) throws -> TargetStore {
         let source = try VideoInput.open(video, scaling: .square(resolution, fit), folderFPS: folderFPS, tools: tools)
         defer { source.close() }
@@ -113,9 +113,9 @@ public final class TargetStore: @unchecked Sendable {
         while let image = try source.next() {
             if index >= lower && index < (window?.upperBound ?? Int.max) { try writer.append(image) }
             index += 1
-            if index % 64 == 0 { progress?(index, source.info.frameCount) }
+            if index % 64 == 0 { try progress?(index, source.info.frameCount) }
         }
-        progress?(index, source.info.frameCount)
+        try progress?(index, source.info.frameCount)
         guard writer.frames > 0 else {
             throw LinstoryError(window == nil ? .corrupt : .mismatch, file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
         }

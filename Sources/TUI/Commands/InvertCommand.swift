@@ -57,9 +57,19 @@ struct InvertCommand: ParsableCommand {
         let context = try ModelContext(model: model)
         let g = context.generator
         let decoding = LazyProgress(label: "decode", unit: "frames")
-        var prepared = try SessionPreparation.prepare(
-            video: video, model: model, folder: out, resolution: g.config.imgResolution, fit: fit,
-            window: frames?.range, cutsFile: cuts, decodeProgress: decoding.update)
+        var prepared: SessionPreparation
+        do {
+            prepared = try SessionPreparation.prepare(
+                video: video, model: model, folder: out, resolution: g.config.imgResolution, fit: fit,
+                window: frames?.range, cutsFile: cuts, decodeProgress: { seen, total in
+                    decoding.update(seen, total)
+                    if Interrupt.requested { throw InversionCancelled() }
+                })
+        } catch is InversionCancelled {
+            decoding.finish()
+            FileHandle.standardError.write("interrupted while decoding the video; nothing was inverted yet\n".data(using: .utf8)!)
+            throw ExitCode(130)
+        }
         decoding.finish()
         let targets = try prepared.targets(channels: g.config.imgChannels)  // [F, C, R, R]
         let cutList = prepared.cuts!
