@@ -282,13 +282,10 @@ public struct SessionFolder: Sendable {
         try AtomicFile.write(try encoder.encode(metrics), to: "\(dir)/\(method.rawValue).json")
     }
 
-    /// Reconstructions [F, C, R, R] as PNGs in window order.
-    public func writeReconstructions(_ images: Tensor, method: InversionMethod) throws -> String {
+    /// Window frame `index`'s reconstruction [1, C, R, R] as recon/METHOD/000000.png (window order).
+    public func writeReconstruction(_ image: Tensor, index: Int, method: InversionMethod) throws {
         let dir = try ensureFolder("recon/\(method.rawValue)")
-        for i in 0..<images.shape[0] {
-            try ImageOutput.writePNG(images.slice(i..<(i + 1)), to: String(format: "%@/%06d.png", dir, i))
-        }
-        return dir
+        try ImageOutput.writePNG(image, to: String(format: "%@/%06d.png", dir, index))
     }
 
     func framePath(method: InversionMethod, index: Int) -> String { String(format: "%@/frames/%@/%06d.safetensors", folder, method.rawValue, index) }

@@ -166,27 +166,33 @@ public struct SessionRun: Sendable {
         record = session.manifest[method]!
         for note in notes where !record.notes.contains(note) { record.notes.append(note) }
 
-        // Final renders, losses, metrics.
+        // Final renders, losses, metrics, reconstructions and the side-by-side video, in one pass over
+        // the frames: each is rendered once and no image outlives its frame.
         let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
-        var images: [Tensor] = []
-        for i in result.indices {
-            let r = step.render(result[i], target: targets.slice(i..<(i + 1)))
-            images.append(r.image)
-            result[i].finalLoss = r.loss
-        }
-        let recon = Tensor.concatenate(images)
         let clean = local.map(\.clean)
+        var accumulator = ClipMetrics.Accumulator(scenes: clean, wStd: statistics.wStd)
+        let r = targets.shape[2]
+        // The video is a by-product: a failure to write it (ffmpeg missing) does not fail the run.
+        var video = targets.shape[1] == 3
+            ? try? SideBySideVideoWriter(path: "\(session.folder)/\(key).mp4", panelWidth: r, panelHeight: r, fps: session.manifest.fps) : nil
+        for i in result.indices {
+            let target = targets.slice(i..<(i + 1))
+            let rendered = step.render(result[i], target: target)
+            result[i].finalLoss = rendered.loss
+            accumulator.add(target: target, recon: rendered.image, ws: result[i].ws)
+            try session.writeReconstruction(rendered.image, index: i, method: method)
+            if let v = video, (try? v.write(target: RGBImage(generated: target), reconstruction: RGBImage(generated: rendered.image))) == nil {
+                video = nil
+            }
+        }
+        try? video?.finish()
         let heldOut: [Double?] = !measureHeldOut ? clean.map { _ -> Double? in nil } : method == .scene
             ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
             : HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
-        let metrics = ClipMetrics.measure(targets: targets, recon: recon, ws: result.map(\.ws), scenes: clean, wStd: statistics.wStd, heldOut: heldOut)
+        let metrics = accumulator.finish(heldOut: heldOut)
         try session.writeLatents(result, method: method, noiseNames: noiseNames)
-        _ = try session.writeReconstructions(recon, method: method)
         try session.writeLossHistories(result, method: method)
         try session.writeMetrics(metrics, method: method)
-        try? SessionFolder.writeSideBySide(targets: targets, fps: session.manifest.fps, to: "\(session.folder)/\(key).mp4") { i in
-            RGBImage(generated: images[i])
-        }
         record.complete = true
         session.manifest[method] = record
         try session.save()
