@@ -31,7 +31,7 @@ struct InversionJobTests {
         var inversion = SessionRun(method: method, budget: 400, settings: settings, lossName: "default")
         inversion.measureHeldOut = false
         let job = try InversionJob.session(
-            inversion, folder: bench.folder, generator: bench.generator, statistics: bench.statistics, targets: bench.targets,
+            inversion, folder: bench.folder, generator: bench.generator, statistics: bench.statistics, targets: InMemoryTargets(bench.targets),
             scenes: SceneList(cuts: [], frames: SessionRunTests.Bench.frames))
         job.start()
         defer {

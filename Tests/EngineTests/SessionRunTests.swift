@@ -76,7 +76,7 @@ struct SessionRunTests {
             settings.batch = 1  // naive saves frame by frame
             settings.seed = 3
             return try SessionRun(method: method, budget: budget, settings: settings, lossName: "default").run(
-                session: &session, generator: generator, statistics: statistics, targets: targets,
+                session: &session, generator: generator, statistics: statistics, targets: InMemoryTargets(targets),
                 scenes: SceneList(cuts: [], frames: Self.frames), resume: resume, redo: redo,
                 observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
         }
@@ -213,7 +213,7 @@ struct SessionRunTests {
             inversion.sequentialSchedule = schedule
             inversion.measureHeldOut = false
             return try inversion.run(
-                session: &session, generator: bench.generator, statistics: bench.statistics, targets: bench.targets, scenes: scenes,
+                session: &session, generator: bench.generator, statistics: bench.statistics, targets: InMemoryTargets(bench.targets), scenes: scenes,
                 resume: true, observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
         }
         let schedule = SequentialProjector.Schedule(warm: 1, first: 3)

@@ -14,7 +14,17 @@ public struct NaiveProjector: Sendable {
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, targets: Tensor,
         frameIndices: [Int]? = nil, observer: InversionObserver? = nil, sink: FinishedFrames? = nil
     ) throws -> [FrameInversion] {
-        let frames = targets.shape[0]
+        try run(
+            generator: generator, statistics: statistics, loss: loss, frames: targets.shape[0], targets: { targets.slice($0) },
+            frameIndices: frameIndices, observer: observer, sink: sink)
+    }
+
+    /// The same over `frames` targets fetched a batch at a time (`targets(range)` gives [n, C, R, R]),
+    /// so only the batch in flight is held.
+    public func run(
+        generator: Generator, statistics: WStatistics, loss: any ImageLoss, frames: Int, targets: (Range<Int>) throws -> Tensor,
+        frameIndices: [Int]? = nil, observer: InversionObserver? = nil, sink: FinishedFrames? = nil
+    ) throws -> [FrameInversion] {
         let indices = frameIndices ?? Array(0..<frames)
         let batch = min(settings.batch, frames)
         let optimizer = try LatentOptimizer(
@@ -24,7 +34,7 @@ public struct NaiveProjector: Sendable {
         var start = 0
         while start < frames {
             let count = min(batch, frames - start)
-            let target = targets.slice(start..<(start + count)).padded(toRows: batch)
+            let target = try targets(start..<(start + count)).padded(toRows: batch)
             var state = optimizer.freshState()
             let histories = try optimizer.optimize(
                 &state, targets: target, steps: steps, frames: Array(indices[start..<(start + count)]),

@@ -5,16 +5,17 @@
 public enum HeldOutTest {
     /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
     public static func perFrame(
-        generator: Generator, frames: [FrameInversion], targets: Tensor, scenes: [Range<Int>]
-    ) -> [Double?] {
+        generator: Generator, frames: [FrameInversion], targets: any TargetFrames, scenes: [Range<Int>]
+    ) throws -> [Double?] {
         let step = ReconstructionStep(generator: generator, loss: L1Loss(), batch: 1)
-        return scenes.map { scene in
+        return try scenes.map { scene in
             let held = Array(scene).enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
             guard !held.isEmpty else { return nil }
-            let psnr = held.map { t -> Double in
+            let psnr = try held.map { t -> Double in
                 // Halfway along the line between the neighbours, with the earlier one's noise.
                 let mid = LatentPath(from: t - 1, frames[t - 1], to: t + 1, frames[t + 1]).inversion(atFrame: Double(t))
-                return ImageMetrics.psnr(step.render(mid, target: targets.slice(t..<(t + 1))).image, targets.slice(t..<(t + 1)))[0]
+                let target = try targets.targets(t..<(t + 1))
+                return ImageMetrics.psnr(step.render(mid, target: target).image, target)[0]
             }
             return psnr.reduce(0, +) / Double(psnr.count)
         }
@@ -23,7 +24,7 @@ public enum HeldOutTest {
     /// The scene method refitted on even frames (same budget per fitted frame).
     public static func scene(
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, settings: InversionSettings, budget: Int,
-        targets: Tensor, scenes: [Range<Int>]
+        targets: any TargetFrames, scenes: [Range<Int>]
     ) throws -> [Double?] {
         let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
         return try scenes.map { scene -> Double? in
@@ -31,8 +32,11 @@ public enum HeldOutTest {
             guard frames.count >= 3 else { return nil }
             let even = frames.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
             let held = frames.enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
+            // The scene's targets, read once: the fit needs them all at every step.
+            let sceneTargets = try targets.targets(scene)
+            let local = { (t: Int) in sceneTargets.slice((t - scene.lowerBound)..<(t - scene.lowerBound + 1)) }
             let fit = try SceneProjector(settings: settings, budget: budget).run(
-                generator: generator, statistics: statistics, loss: loss, targets: Tensor.concatenate(even.map { targets.slice($0..<($0 + 1)) }))
+                generator: generator, statistics: statistics, loss: loss, targets: Tensor.concatenate(even.map(local)))
             let psnr = held.map { t -> Double in
                 // Held-out frame t sits between even frames k and k + 1 of the fit.
                 let k = (t - scene.lowerBound) / 2
@@ -40,7 +44,7 @@ public enum HeldOutTest {
                 let tt = seg.range.count > 1 ? (Float(k - seg.range.lowerBound) + 0.5) / Float(seg.range.count - 1) : 0
                 let w = LatentSpace.broadcast(seg.latent(at: tt).reshaped([1] + seg.start.shape), numWs: generator.config.numWs)
                 let img = step.render(ws: w, noise: seg.noise)
-                return ImageMetrics.psnr(img, targets.slice(t..<(t + 1)))[0]
+                return ImageMetrics.psnr(img, local(t))[0]
             }
             return psnr.reduce(0, +) / Double(psnr.count)
         }

@@ -222,11 +222,11 @@ extension InversionJob {
     /// numbering), reporting each saved frame. The job owns the session folder while it runs. The
     /// inversion's own settings (`measureHeldOut` among them) are used as they are.
     public static func session(
-        _ inversion: SessionRun, folder: String, generator: Generator, statistics: WStatistics, targets: Tensor,
+        _ inversion: SessionRun, folder: String, generator: Generator, statistics: WStatistics, targets: any TargetFrames,
         scenes: SceneList, redo: [Range<Int>] = [], label: String = ""
     ) throws -> InversionJob {
         let session = try SessionFolder.read(folder: folder)
-        let count = targets.shape[0]
+        let count = targets.count
         let record = session.manifest[inversion.method]
         let reusable = record.map { $0.matches(inversion, count: count) } ?? false
         var pending = Set((0..<count).filter { !(reusable && record!.isDone($0)) })

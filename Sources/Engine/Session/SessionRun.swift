@@ -52,7 +52,7 @@ public struct SessionRun: Sendable {
     /// frames in `redo` (window numbering; e.g. the scenes a cut edit touched), then assembles.
     /// `onFrame` hears of each frame as it is saved (clip numbering).
     public func run(
-        session: inout SessionFolder, generator: Generator, statistics: WStatistics, targets: Tensor, scenes: SceneList,
+        session: inout SessionFolder, generator: Generator, statistics: WStatistics, targets: any TargetFrames, scenes: SceneList,
         resume: Bool, redo: [Range<Int>] = [], naiveFrames: [FrameInversion]? = nil, observer: InversionObserver? = nil,
         onFrame: ((Int, FrameInversion) -> Void)? = nil
     ) throws -> Outcome {
@@ -60,7 +60,7 @@ public struct SessionRun: Sendable {
         let key = method.rawValue
         let noiseNames = generator.synthesis.noiseLayerNames
         let first = session.manifest.first
-        let count = targets.shape[0]
+        let count = targets.count
         let local = Self.localScenes(scenes, first: first, count: count)
         var frames = [FrameInversion?](repeating: nil, count: count)
         var record = SessionFolder.MethodRecord(for: self, count: count)
@@ -113,12 +113,18 @@ public struct SessionRun: Sendable {
                 try save(&session, todo, todo.map { naive[$0] })
                 notes.append("smooth: the naive run's latents, filtered within scenes")
             } else if !todo.isEmpty {
-                let gathered = Tensor.concatenate(todo.map { targets.slice($0..<($0 + 1)) })
+                // The pending frames a batch at a time, each batch's targets read when it starts.
+                let gathered = { (k: Range<Int>) throws -> Tensor in
+                    let frames = todo[k]
+                    // Pending frames are mostly runs of neighbours: read a run at once when it is one.
+                    if let a = frames.first, let b = frames.last, b - a + 1 == frames.count { return try targets.targets(a..<(b + 1)) }
+                    return Tensor.concatenate(try frames.map { try targets.targets($0..<($0 + 1)) })
+                }
                 var s = session
                 // s holds what the sink saved: hand it back even when the run is cancelled or fails.
                 defer { session = s }
                 _ = try NaiveProjector(settings: settings, steps: budget).run(
-                    generator: generator, statistics: statistics, loss: loss, targets: gathered, frameIndices: todo.map { $0 + first },
+                    generator: generator, statistics: statistics, loss: loss, frames: todo.count, targets: gathered, frameIndices: todo.map { $0 + first },
                     observer: observer, sink: { k, done in try save(&s, k.map { todo[$0] }, done) })
             }
         case .sequential:
@@ -140,7 +146,7 @@ public struct SessionRun: Sendable {
                 // s holds what the sink saved: hand it back even when the run is cancelled or fails.
                 defer { session = s }
                 _ = try seq.run(
-                    generator: generator, statistics: statistics, loss: loss, targets: targets.slice(range), sceneStarts: sceneStarts,
+                    generator: generator, statistics: statistics, loss: loss, targets: try targets.targets(range), sceneStarts: sceneStarts,
                     warmStart: p > 0 ? frames[p - 1] : nil, frameIndices: range.map { $0 + first }, observer: observer,
                     sink: { k, done in try save(&s, k.map { $0 + p }, done) })
             }
@@ -154,7 +160,7 @@ public struct SessionRun: Sendable {
                 // s holds what the sink saved: hand it back even when the run is cancelled or fails.
                 defer { session = s }
                 let r = try ClipInversion(method: .scene, budget: budget, settings: settings).run(
-                    generator: generator, statistics: statistics, loss: loss, targets: targets.slice(scene.frames), first: first + lower,
+                    generator: generator, statistics: statistics, loss: loss, targets: try targets.targets(scene.frames), first: first + lower,
                     scenes: list, warmStart: lower > 0 ? frames[lower - 1] : nil, observer: observer,
                     sink: { k, done in try save(&s, k.map { $0 + lower }, done) })
                 notes += r.notes
@@ -171,12 +177,12 @@ public struct SessionRun: Sendable {
         let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
         let clean = local.map(\.clean)
         var accumulator = ClipMetrics.Accumulator(scenes: clean, wStd: statistics.wStd)
-        let r = targets.shape[2]
+        let r = targets.frameShape[2]
         // The video is a by-product: a failure to write it (ffmpeg missing) does not fail the run.
-        var video = targets.shape[1] == 3
+        var video = targets.frameShape[0] == 3
             ? try? SideBySideVideoWriter(path: "\(session.folder)/\(key).mp4", panelWidth: r, panelHeight: r, fps: session.manifest.fps) : nil
         for i in result.indices {
-            let target = targets.slice(i..<(i + 1))
+            let target = try targets.targets(i..<(i + 1))
             let rendered = step.render(result[i], target: target)
             result[i].finalLoss = rendered.loss
             accumulator.add(target: target, recon: rendered.image, ws: result[i].ws)
@@ -188,7 +194,7 @@ public struct SessionRun: Sendable {
         try? video?.finish()
         let heldOut: [Double?] = !measureHeldOut ? clean.map { _ -> Double? in nil } : method == .scene
             ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
-            : HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
+            : try HeldOutTest.perFrame(generator: generator, frames: result, targets: targets, scenes: clean)
         let metrics = accumulator.finish(heldOut: heldOut)
         try session.writeLatents(result, method: method, noiseNames: noiseNames)
         try session.writeLossHistories(result, method: method)

@@ -71,7 +71,8 @@ struct InvertCommand: ParsableCommand {
             throw ExitCode(130)
         }
         decoding.finish()
-        let targets = try prepared.targets(channels: g.config.imgChannels)  // [F, C, R, R]
+        // Read from the session's frame store a batch or a scene at a time, as the run needs them.
+        let targets = StoredTargets(store: prepared.store, channels: g.config.imgChannels)
         let cutList = prepared.cuts!
         let count = prepared.count
         var settings = InversionSettings()

@@ -54,10 +54,10 @@ public final class AppEngine {
         self.lossName = lossName
         self.start = start
         cutsKnown = prepared.cuts != nil
-        let folder = prepared.session.folder
+        let folder = prepared.session.folder, stored = StoredTargets(store: prepared.store, channels: generator.config.imgChannels)
         self.makeJob = makeJob ?? { inversion, statistics, scenes, redo in
             try InversionJob.session(
-                inversion, folder: folder, generator: generator, statistics: statistics, targets: targets, scenes: scenes, redo: redo)
+                inversion, folder: folder, generator: generator, statistics: statistics, targets: stored, scenes: scenes, redo: redo)
         }
         frames = FrameStore(session: prepared.session, method: method, noiseNames: generator.synthesis.noiseLayerNames)
         renderer = PreviewRenderer(generator: generator)
