@@ -23,7 +23,7 @@ final class SessionPreparationTests {
         // Deferred on a fresh session: no cuts until the caller saves them; nothing written.
         let deferred = try prepare(detection: .deferred)
         #expect(deferred.cuts == nil && !FileManager.default.fileExists(atPath: deferred.session.cutsPath))
-        #expect(try deferred.targets(channels: 3).shape == [12, 3, 32, 32] && deferred.session.manifest.videoFrames == 132)
+        #expect(deferred.store.count == 12 && deferred.store.header.resolution == 32 && deferred.session.manifest.videoFrames == 132)
         // Detected, and saved into the session.
         // The frame store is there: opening again decodes nothing, not even to detect (a pass of its own).
         var decodedAgain = 0
@@ -67,7 +67,7 @@ final class SessionPreparationTests {
                 ws: ws.slice(k..<(k + 1)).reshaped([g.config.numWs, g.config.wDim]), noise: nil, lossHistory: [], finalLoss: 0, evaluations: 0))
         }
         let cuts = CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 6, fps: 25)])
-        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: try prepared.targets(channels: 3))
+        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: StoredTargets(store: prepared.store, channels: 3))
         #expect(e.written == ["cuts.json", "cuts.csv", "scene.npz", "scene.mp4"] && e.framesInverted == 2)
         let npz = try NpzArchive.read(path: e.folder + "/scene.npz")
         #expect(sameBits(try #require(npz["w"]), ws))

@@ -94,7 +94,7 @@ final class AppEngineTests {
             }
         }
         return AppEngine(
-            prepared: prepared, targets: try! prepared.targets(channels: 3), modelPath: Fixtures.path("stylegan2/tiny32/weights.safetensors"), generator: generator, method: .scene,
+            prepared: prepared, modelPath: Fixtures.path("stylegan2/tiny32/weights.safetensors"), generator: generator, method: .scene,
             budget: 10, settings: InversionSettings(), lossName: "default", start: start, makeJob: standIn(steps: steps))
     }
 

@@ -5,13 +5,13 @@ extension SessionFolder {
     /// `reconstruction(i)` (black where it gives none): the one writer of side-by-side videos (a
     /// finished run's `METHOD.mp4`, an export of what is inverted so far). Single-channel models
     /// have no colour video to show and write nothing.
-    public static func writeSideBySide(targets: Tensor, fps: Double, to path: String, reconstruction: (Int) -> RGBImage?) throws {
-        let r = targets.shape[2]
-        guard targets.shape[1] == 3 else { return }
+    public static func writeSideBySide(targets: any TargetFrames, fps: Double, to path: String, reconstruction: (Int) -> RGBImage?) throws {
+        let r = targets.frameShape[2]
+        guard targets.frameShape[0] == 3 else { return }
         let writer = try SideBySideVideoWriter(path: path, panelWidth: r, panelHeight: r, fps: fps)
         let black = RGBImage(width: r, height: r, pixels: Array(repeating: 0, count: r * r * 3))
-        for i in 0..<targets.shape[0] {
-            try writer.write(target: RGBImage(tensor: targets.slice(i..<(i + 1)).reshaped([3, r, r])), reconstruction: reconstruction(i) ?? black)
+        for i in 0..<targets.count {
+            try writer.write(target: RGBImage(generated: try targets.targets(i..<(i + 1))), reconstruction: reconstruction(i) ?? black)
         }
         try writer.finish()
     }
@@ -30,7 +30,7 @@ extension SessionFolder {
     /// `METHOD.mp4`, every target beside its reconstruction (black where a frame is not inverted).
     /// `frames` in window numbering, ascending.
     public func export(
-        method: InversionMethod, frames: [(index: Int, frame: FrameInversion)], cuts: CutList, generator: Generator, targets: Tensor
+        method: InversionMethod, frames: [(index: Int, frame: FrameInversion)], cuts: CutList, generator: Generator, targets: any TargetFrames
     ) throws -> Export {
         let folder = try ensureFolder("export")
         let key = method.rawValue
@@ -42,7 +42,7 @@ extension SessionFolder {
             let index = Tensor(shape: [frames.count], values: frames.map { Float($0.index) })
             try NpzArchive.write([("w", ws), ("frames", index)], to: "\(folder)/\(key).npz")
             written.append("\(key).npz")
-            if targets.shape[1] == 3 {
+            if targets.frameShape[0] == 3 {
                 let workspace = SynthesisWorkspace(network: generator.synthesis, batch: 1)
                 var byIndex: [Int: FrameInversion] = [:]
                 for (i, f) in frames { byIndex[i] = f }

@@ -108,11 +108,6 @@ public struct SessionPreparation: Sendable {
         return prepared
     }
 
-    /// The window's frames as inversion targets [count, channels, R, R] in [-1, 1], all at once.
-    public func targets(channels: Int) throws -> Tensor {
-        try store.targets(0..<store.count, channels: channels)
-    }
-
     /// Makes `cuts` the session's (saved atomically in its `cuts.json`).
     public mutating func saveCuts(_ cuts: CutList) throws {
         try cuts.write(to: session.cutsPath, format: .json)

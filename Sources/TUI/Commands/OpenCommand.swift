@@ -58,7 +58,7 @@ struct OpenCommand: ParsableCommand {
             let start = BackgroundStart.statisticsAndDetection(
                 video: videoPath, mapping: g.mapping, statisticsCache: statisticsCache, savedCurve: prepared.curve, savedCuts: prepared.cuts?.cuts)
             return AppEngine(
-                prepared: prepared, targets: try prepared.targets(channels: g.config.imgChannels), modelPath: modelPath, generator: g,
+                prepared: prepared, modelPath: modelPath, generator: g,
                 method: method, budget: budget, settings: settings, lossName: "default", start: start)
         }
         // A session whose frames are stored opens at once; otherwise the UI comes up first and the one

@@ -5,7 +5,7 @@ import Engine
 extension AppEngine {
     func targetImage(_ i: Int) -> RGBImage? {
         guard i >= 0, i < frameCount else { return nil }
-        return RGBImage(generated: targets.slice(i..<(i + 1)))
+        return (try? targets.targets(i..<(i + 1))).map { RGBImage(generated: $0) }
     }
 
     /// The frame's reconstruction if rendered; otherwise asks the renderer for it (nil meanwhile).

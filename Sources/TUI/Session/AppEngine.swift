@@ -12,7 +12,9 @@ public final class AppEngine {
     public typealias JobMaker = (_ inversion: SessionRun, _ statistics: WStatistics, _ scenes: SceneList, _ redo: [Range<Int>]) throws -> InversionJob
 
     let prepared: SessionPreparation
-    let targets: Tensor  // [F, C, R, R]
+    /// The clip's frames, read from the session's frame store when a preview, a job or an export
+    /// needs them: the UI holds none of them.
+    let targets: StoredTargets
     let modelPath: String
     let generator: Generator
     let budget: Int
@@ -40,11 +42,11 @@ public final class AppEngine {
     private let exportStatus = ExportStatus()
 
     public init(
-        prepared: SessionPreparation, targets: Tensor, modelPath: String, generator: Generator, method: InversionMethod, budget: Int,
+        prepared: SessionPreparation, modelPath: String, generator: Generator, method: InversionMethod, budget: Int,
         settings: InversionSettings, lossName: String, start: BackgroundStart, makeJob: JobMaker? = nil
     ) {
         self.prepared = prepared
-        self.targets = targets
+        targets = StoredTargets(store: prepared.store, channels: generator.config.imgChannels)
         self.modelPath = modelPath
         self.generator = generator
         self.session = prepared.session
@@ -63,7 +65,7 @@ public final class AppEngine {
         renderer = PreviewRenderer(generator: generator)
     }
 
-    var frameCount: Int { targets.shape[0] }
+    var frameCount: Int { targets.count }
     var fps: Double { prepared.fps }
 
     /// The state the UI opens with: what is known before any background work.
@@ -310,7 +312,7 @@ public final class AppEngine {
         let thread = Thread {
             do {
                 let e = try session.export(method: method, frames: done, cuts: cuts, generator: generator, targets: targets)
-                let partial = e.framesInverted < targets.shape[0] ? " (\(e.framesInverted) of \(targets.shape[0]) frames inverted)" : ""
+                let partial = e.framesInverted < targets.count ? " (\(e.framesInverted) of \(targets.count) frames inverted)" : ""
                 status.set("exported \(e.written.joined(separator: ", ")) into \(e.folder)\(partial)")
             } catch {
                 status.set("export failed: \((error as? LinstoryError)?.description ?? "\(error)")")
