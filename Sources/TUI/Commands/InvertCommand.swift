@@ -56,21 +56,8 @@ struct InvertCommand: ParsableCommand {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
-        let decoding = LazyProgress(label: "decode", unit: "frames")
-        var prepared: SessionPreparation
-        do {
-            prepared = try SessionPreparation.prepare(
-                video: video, model: model, folder: out, resolution: g.config.imgResolution, fit: fit,
-                window: frames?.range, cutsFile: cuts, decodeProgress: { seen, total in
-                    decoding.update(seen, total)
-                    if Interrupt.requested { throw InversionCancelled() }
-                })
-        } catch is InversionCancelled {
-            decoding.finish()
-            FileHandle.standardError.write("interrupted while decoding the video; nothing was inverted yet\n".data(using: .utf8)!)
-            throw ExitCode(130)
-        }
-        decoding.finish()
+        var prepared = try CommandSession.prepare(
+            video: video, model: model, out: out, resolution: g.config.imgResolution, fit: fit, window: frames?.range, cutsFile: cuts)
         // Read from the session's frame store a batch or a scene at a time, as the run needs them.
         let targets = StoredTargets(store: prepared.store, channels: g.config.imgChannels)
         let cutList = prepared.cuts!

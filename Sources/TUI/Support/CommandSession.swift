@@ -1,0 +1,31 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// How `invert` and `compare` open their session: `SessionPreparation.prepare` with the decode's
+/// progress on the terminal or in the log, and Ctrl-C stopping the decode at once (exit 130, one
+/// line, nothing left behind). Call after `Interrupt.install()`.
+enum CommandSession {
+    static func prepare(
+        video: String, model: String, out: String, resolution: Int, fit: FitPolicy = .centerCrop, window: Range<Int>?, cutsFile: String?
+    ) throws -> SessionPreparation {
+        let decoding = LazyProgress(label: "decode", unit: "frames")
+        do {
+            let prepared = try SessionPreparation.prepare(
+                video: video, model: model, folder: out, resolution: resolution, fit: fit, window: window, cutsFile: cutsFile,
+                decodeProgress: { seen, total in
+                    decoding.update(seen, total)
+                    if Interrupt.requested { throw InversionCancelled() }
+                })
+            decoding.finish()
+            return prepared
+        } catch is InversionCancelled {
+            decoding.finish()
+            FileHandle.standardError.write("interrupted while decoding the video; nothing was inverted yet\n".data(using: .utf8)!)
+            throw ExitCode(130)
+        } catch {
+            decoding.finish()
+            throw error
+        }
+    }
+}
