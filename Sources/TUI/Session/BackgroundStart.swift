@@ -5,7 +5,7 @@ import Foundation
 /// appears at once: the model's W statistics and the scene detector's pass over the video, whose
 /// difference curve the timeline shows as it grows.
 public final class BackgroundStart: @unchecked Sendable {
-    public struct Snapshot: Sendable {
+    public struct Snapshot: Revisioned {
         public var curve: [Double] = []
         public var framesSeen = 0
         /// Set when detection has finished.
@@ -15,28 +15,14 @@ public final class BackgroundStart: @unchecked Sendable {
         public var revision = 0
     }
 
-    private let lock = NSLock()
-    private var current = Snapshot()
+    private let published = PublishedSnapshot(Snapshot())
 
-    public var snapshot: Snapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        return current
-    }
+    public var snapshot: Snapshot { published.snapshot }
 
     /// The snapshot's revision alone (cheap: no copy of the curve).
-    public var revision: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return current.revision
-    }
+    public var revision: Int { published.revision }
 
-    public func update(_ change: (inout Snapshot) -> Void) {
-        lock.lock()
-        change(&current)
-        current.revision += 1
-        lock.unlock()
-    }
+    public func update(_ change: (inout Snapshot) -> Void) { published.update(change) }
 
     private let work: @Sendable (BackgroundStart) throws -> Void
 

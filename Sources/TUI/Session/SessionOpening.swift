@@ -6,7 +6,7 @@ import Foundation
 /// then the session folder. The UI shows the pass as it goes (frames, rate, ETA, the difference
 /// curve) and swaps in the real engine when `prepared` arrives.
 final class SessionOpening: @unchecked Sendable {
-    struct Snapshot {
+    struct Snapshot: Revisioned {
         var framesSeen = 0
         var totalFrames: Int?
         var curve: [Double] = []
@@ -15,28 +15,13 @@ final class SessionOpening: @unchecked Sendable {
         var revision = 0
     }
 
-    private let lock = NSLock()
-    private var current = Snapshot()
+    private let published = PublishedSnapshot(Snapshot())
     private let started = Date()
 
-    var snapshot: Snapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        return current
-    }
+    var snapshot: Snapshot { published.snapshot }
+    var revision: Int { published.revision }
 
-    var revision: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return current.revision
-    }
-
-    private func update(_ change: (inout Snapshot) -> Void) {
-        lock.lock()
-        change(&current)
-        current.revision += 1
-        lock.unlock()
-    }
+    private func update(_ change: (inout Snapshot) -> Void) { published.update(change) }
 
     /// Starts the pass: `prepare` with detection now, publishing the detector's progress.
     func start(video: String, model: String, folder: String, resolution: Int) {
