@@ -9,22 +9,42 @@ public struct ClipTargets: Sendable {
 
     /// Reads frames `window` (all when nil) of `video` (a file or a PNG folder).
     public static func read(video: String, resolution: Int, channels: Int, fit: FitPolicy, window: Range<Int>?) throws -> ClipTargets {
-        let source = try VideoInput.open(video, scaling: .square(resolution, fit))
-        defer { source.close() }
         var frames: [Tensor] = []
-        var index = 0
-        let lower = window?.lowerBound ?? 0
-        while let image = try source.next() {
-            defer { index += 1 }
-            if index < lower { continue }
-            if let w = window, index >= w.upperBound { continue }
+        let (info, videoFrames) = try decode(video: video, resolution: resolution, fit: fit, window: window) { _, image in
             let t = Self.target(image, channels: channels)
             frames.append(t.reshaped([1] + t.shape))
         }
-        guard !frames.isEmpty else {
-            throw LinstoryError(window == nil ? .corrupt : .mismatch, file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
+        return ClipTargets(targets: Tensor.concatenate(frames), first: window?.lowerBound ?? 0, info: info, videoFrames: videoFrames)
+    }
+
+    /// The one decode of a clip's window at the model's square (what `read` and the frame store's
+    /// own pass make of a video): `frame` hears each frame of `window` (all when nil) with its video
+    /// index; every frame is decoded, to count the video's. Returns the stream's info and the count.
+    public static func decode(
+        video: String, resolution: Int, fit: FitPolicy, window: Range<Int>?, folderFPS: Double = 25, tools: FFmpegTools? = nil,
+        progress: ((_ framesSeen: Int, _ totalFrames: Int?) throws -> Void)? = nil, frame: (Int, RGBImage) throws -> Void
+    ) throws -> (info: VideoInfo, videoFrames: Int) {
+        let source = try VideoInput.open(video, scaling: .square(resolution, fit), folderFPS: folderFPS, tools: tools)
+        defer { source.close() }
+        var index = 0, kept = 0
+        while let image = try source.next() {
+            if window?.contains(index) ?? true {
+                try frame(index, image)
+                kept += 1
+            }
+            index += 1
+            if index % 64 == 0 { try progress?(index, source.info.frameCount) }
         }
-        return ClipTargets(targets: Tensor.concatenate(frames), first: lower, info: source.info, videoFrames: index)
+        try progress?(index, source.info.frameCount)
+        guard kept > 0 else { throw noFrames(video: video, window: window, videoFrames: index) }
+        return (source.info, index)
+    }
+
+    /// The error for a window holding no frame of the video.
+    public static func noFrames(video: String, window: Range<Int>?, videoFrames: Int) -> LinstoryError {
+        LinstoryError(
+            window == nil ? .corrupt : .mismatch, file: video,
+            window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(videoFrames))" } ?? "no frames")
     }
 
     /// A decoded frame (already fitted to the model's square) as a target [channels, R, R] in [-1, 1]:

@@ -85,9 +85,7 @@ extension SceneDetector {
         if let store, let partial {
             let lower = store.window?.lowerBound ?? 0
             let upper = min(store.window?.upperBound ?? detector.framesSeen, detector.framesSeen)
-            guard lower < upper else {
-                throw LinstoryError(.mismatch, file: video, "no frames in \(lower):\(store.window?.upperBound ?? upper) (the video has \(detector.framesSeen))")
-            }
+            guard lower < upper else { throw ClipTargets.noFrames(video: video, window: store.window, videoFrames: detector.framesSeen) }
             if let writer {
                 stored = try writer.finish(videoFrames: detector.framesSeen, fps: source.info.fps)
             } else {

@@ -152,10 +152,16 @@ public struct SessionFolder: Sendable {
         if !m.model.sameContent(as: model) {
             throw LinstoryError(.mismatch, file: manifestPath, "this session was made with another model (\(m.model.path)); use a new --out folder")
         }
-        let sameWindow = window.map { m.first == $0.lowerBound && m.first + m.count == min($0.upperBound, m.videoFrames) } ?? true
+        let sameWindow = window.map { Self.frames(first: m.first, count: m.count, are: $0, of: m.videoFrames) } ?? true
         if m.resolution != resolution || m.fit != fit || !sameWindow {
             throw LinstoryError(.mismatch, file: manifestPath, "this session covers frames \(m.first)..<\(m.first + m.count) at \(m.resolution) px (\(m.fit)); use a new --out folder")
         }
+    }
+
+    /// Whether frames first ..< first + count are window `window` of a video of `videoFrames` frames
+    /// (a window reaching past the end means the frames up to the end).
+    public static func frames(first: Int, count: Int, are window: Range<Int>, of videoFrames: Int) -> Bool {
+        first == window.lowerBound && first + count == min(window.upperBound, videoFrames)
     }
 
     public func refuseUnlike(video: FileIdentity, model: FileIdentity, resolution: Int, fit: FitPolicy, window: Range<Int>?) throws {

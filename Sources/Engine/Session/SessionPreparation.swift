@@ -56,10 +56,11 @@ public struct SessionPreparation: Sendable {
             try existing.refuseUnlike(video: videoID, model: modelID, resolution: resolution, fit: fit, window: window)
         }
         let storePath = Self.storePath(folder: folder, resolution: resolution, fit: fit)
+        // A store made earlier serves when it holds the frames asked for (those of the session when
+        // none are named, else the whole video); anything else is decoded again.
         let wanted = window ?? existing.map { $0.manifest.first..<($0.manifest.first + $0.manifest.count) }
         var store = (try? TargetStore(path: storePath)).flatMap { s in
-            wanted.map { s.header.first == $0.lowerBound && s.header.first + s.count == min($0.upperBound, s.header.videoFrames) } ?? (s.header.first == 0 && s.count == s.header.videoFrames)
-                ? s : nil
+            SessionFolder.frames(first: s.header.first, count: s.count, are: wanted ?? 0..<Int.max, of: s.header.videoFrames) ? s : nil
         }
         let sessionCuts = FileManager.default.fileExists(atPath: folder + "/cuts.json")
         var detected: CutList?

@@ -103,23 +103,13 @@ public final class TargetStore: @unchecked Sendable {
         video: String, path: String, resolution: Int, fit: FitPolicy, window: Range<Int>?, folderFPS: Double = 25, tools: FFmpegTools? = nil,
         progress: ((_ framesSeen: Int, _ totalFrames: Int?) throws -> Void)? = nil
     ) throws -> TargetStore {
-        let source = try VideoInput.open(video, scaling: .square(resolution, fit), folderFPS: folderFPS, tools: tools)
-        defer { source.close() }
-        let lower = window?.lowerBound ?? 0
-        let writer = try Writer(path: path, resolution: resolution, fit: fit, first: lower)
+        let writer = try Writer(path: path, resolution: resolution, fit: fit, first: window?.lowerBound ?? 0)
         var finished = false
         defer { if !finished { writer.abandon() } }
-        var index = 0
-        while let image = try source.next() {
-            if index >= lower && index < (window?.upperBound ?? Int.max) { try writer.append(image) }
-            index += 1
-            if index % 64 == 0 { try progress?(index, source.info.frameCount) }
-        }
-        try progress?(index, source.info.frameCount)
-        guard writer.frames > 0 else {
-            throw LinstoryError(window == nil ? .corrupt : .mismatch, file: video, window.map { "no frames in \($0.lowerBound):\($0.upperBound) (the video has \(index))" } ?? "no frames")
-        }
-        let store = try writer.finish(videoFrames: index, fps: source.info.fps)
+        let (info, videoFrames) = try ClipTargets.decode(
+            video: video, resolution: resolution, fit: fit, window: window, folderFPS: folderFPS, tools: tools, progress: progress
+        ) { _, image in try writer.append(image) }
+        let store = try writer.finish(videoFrames: videoFrames, fps: info.fps)
         finished = true
         return store
     }

@@ -6,30 +6,21 @@ import Foundation
 /// its own) whenever the work moves to another scene.
 final class InversionProgressReport: @unchecked Sendable {
     let progress: CommandLineProgress
-    private let scenes: [SceneList.Scene]
+    private let scenes: SceneList
     private let lock = NSLock()
     private var currentScene: Int?
 
     init(progress: CommandLineProgress, scenes: SceneList) {
         self.progress = progress
-        self.scenes = scenes.scenes
+        self.scenes = scenes
     }
 
-    /// The scene holding `frame` (video numbering), by binary search: a film has thousands.
-    func sceneIndex(of frame: Int) -> Int? {
-        var lo = 0, hi = scenes.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if scenes[mid].frames.upperBound <= frame { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < scenes.count && scenes[lo].frames.contains(frame) ? lo : nil
-    }
-
-    /// The engine's observer body: true to go on.
+    /// Hears one optimisation step (the caller decides whether the run goes on).
     func step(_ p: InversionProgress) {
         let frame = p.frames.first ?? 0
-        let k = sceneIndex(of: frame)
-        let where_ = k.map { "scene \($0 + 1) of \(scenes.count) (frames \(scenes[$0].frames.lowerBound)-\(scenes[$0].frames.upperBound - 1))" } ?? "frame \(frame)"
+        let scene = scenes.scene(containing: frame)
+        let k = scene?.index
+        let where_ = scene.map { "scene \($0.index + 1) of \(scenes.scenes.count) (frames \($0.frames.lowerBound)-\($0.frames.upperBound - 1))" } ?? "frame \(frame)"
         lock.lock()
         let moved = k != nil && k != currentScene
         if moved { currentScene = k }
