@@ -53,8 +53,12 @@ struct InversionJobTests {
         default:
             #expect(paused.curve == 0...0, "the batch's first frame: \(String(describing: paused.curve))")
         }
-        // The curve goes down as the fit proceeds (the first steps start from w_avg).
-        #expect(paused.stepLosses.last! < paused.stepLosses.first!, "\(paused.stepLosses)")
+        // The curve goes down as the fit proceeds (the first steps start from w_avg). Only the first 12
+        // steps are compared: where the pause lands depends on timing, and the scene method's loss at
+        // one step is one random pair of frames, so a single late point can sit above the first.
+        let early = paused.stepLosses[0..<4].reduce(0, +) / 4
+        let later = paused.stepLosses[8..<12].reduce(0, +) / 4
+        #expect(later < early, "steps 8..<12 average \(later), steps 0..<4 \(early): \(paused.stepLosses)")
     }
 
     /// A reader copies only the frames that landed since it last looked: the snapshot carries a count.
