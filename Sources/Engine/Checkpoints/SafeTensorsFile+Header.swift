@@ -11,22 +11,31 @@ extension SafeTensorsFile {
     /// would have the JSON parser chew through a whole checkpoint's weights.
     static let maxHeaderLength = 100_000_000
 
-    static func parseHeader(_ bytes: [UInt8], path: String) throws -> Header {
+    /// Parses and checks the header at the start of `bytes`. `bytes` is the whole file, or, when
+    /// `fileSize` is given, only its start (a reader that leaves the data on disk): at least the first
+    /// `min(fileSize, 8)` bytes, and the whole header whenever its length fits the file. Offsets are
+    /// checked against the file's size either way, so both readers refuse the same files.
+    static func parseHeader(_ bytes: [UInt8], path: String, fileSize: Int? = nil) throws -> Header {
         func fail(_ kind: LinstoryError.Kind, _ problem: String) -> LinstoryError { LinstoryError(kind, file: path, problem) }
+        let size = fileSize ?? bytes.count
 
-        guard bytes.count >= 8 else {
-            throw fail(.corrupt, "file is \(bytes.count) bytes, shorter than the 8-byte header length of a safetensors file")
+        guard size >= 8, bytes.count >= 8 else {
+            throw fail(.corrupt, "file is \(size) bytes, shorter than the 8-byte header length of a safetensors file")
         }
         var length: UInt64 = 0
         for i in 0..<8 { length |= UInt64(bytes[i]) << (8 * UInt64(i)) }
         guard length <= UInt64(maxHeaderLength) else {
             throw fail(.tooLarge, "header length \(length) is absurd (over 100 MB); not a safetensors file?")
         }
-        guard length <= UInt64(bytes.count - 8) else {
-            throw fail(.corrupt, "header length \(length) runs past the end of the \(bytes.count)-byte file")
+        guard length <= UInt64(size - 8) else {
+            throw fail(.corrupt, "header length \(length) runs past the end of the \(size)-byte file")
         }
         let dataStart = 8 + Int(length)
-        let dataSize = bytes.count - dataStart
+        let dataSize = size - dataStart
+        // Only a caller that read less than it should (or a file that shrank under it) gets here.
+        guard bytes.count >= dataStart else {
+            throw fail(.corrupt, "header is cut short: \(bytes.count) of its \(dataStart) bytes could be read")
+        }
 
         let json: SafeTensorsJSON
         do {

@@ -107,7 +107,8 @@ public struct SafeTensorsFile: Sendable {
     }
 
     /// Widens little-endian `src` into `dst`; `src.count == dst.count * dtype.byteSize` by validation.
-    private static func decode(
+    /// Internal so that `SafeTensorsRows` decodes exactly as this does.
+    static func decode(
         _ src: UnsafeRawBufferPointer, as dtype: DType, into dst: UnsafeMutableBufferPointer<Float>
     ) {
         switch dtype {

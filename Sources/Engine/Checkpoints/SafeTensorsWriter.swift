@@ -1,22 +1,42 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Writes float32 tensors as a safetensors file that Python's `safetensors.torch.load_file` reads.
 public enum SafeTensorsWriter {
     /// Writes `tensors` (stored in name order, whatever order they come in) and `metadata` to `path`,
-    /// atomically: readers see the old file or the whole new one, never a torn write.
+    /// atomically (see `AtomicFile`): readers see the old file or the whole new one, never a torn write.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String], to path: String) throws {
         let bytes = try encode(tensors, metadata: metadata, path: path)
-        try writeAtomically(bytes, to: path)
+        try AtomicFile.write(bytes, to: path)
     }
 
-    /// The file's bytes. Laid out as the Python library lays them out, so that the same tensors give
-    /// the same file: `__metadata__` first, tensors sorted by name with their data packed in that order,
-    /// the header padded with spaces to a multiple of 8 so the data section starts 8-byte aligned.
+    /// The file's bytes: `layout`'s header, then each tensor's data in name order.
     static func encode(_ tensors: [(String, Tensor)], metadata: [String: String], path: String) throws -> [UInt8] {
+        let layout = try layout(tensors.map { (name: $0.0, shape: $0.1.shape) }, metadata: metadata, path: path)
+        var byName: [String: Tensor] = [:]
+        for (name, tensor) in tensors { byName[name] = tensor }
+
+        var bytes = layout.head
+        bytes.reserveCapacity(layout.head.count + layout.dataSize)
+        for placed in layout.tensors {
+            byName[placed.name]?.withUnsafeBufferPointer { appendLittleEndian($0, to: &bytes) }
+        }
+        return bytes
+    }
+
+    /// Where everything goes in a file of F32 tensors with these names and shapes.
+    struct Layout {
+        /// The 8-byte header length and the padded JSON header: everything before the data section.
+        var head: [UInt8]
+        /// The tensors in file order (by name), each with its bytes' place in the data section.
+        var tensors: [(name: String, shape: [Int], range: Range<Int>)]
+        var dataSize: Int
+    }
+
+    /// The header, laid out as the Python library lays it out, so that the same tensors give the same
+    /// file: `__metadata__` first (omitted when empty), tensors sorted by name with their data packed in
+    /// that order, the JSON padded with spaces to a multiple of 8 so the data section starts 8-byte
+    /// aligned. One function for every writer here, so a whole-file write and a row-by-row one agree.
+    static func layout(
+        _ tensors: [(name: String, shape: [Int])], metadata: [String: String], path: String
+    ) throws -> Layout {
         var seen = Set<String>()
         for (name, _) in tensors {
             guard name != "__metadata__" else {
@@ -26,7 +46,7 @@ public enum SafeTensorsWriter {
                 throw LinstoryError(.invalidValue, file: path, "two tensors named \(SafeTensorsJSON.quoted(name))")
             }
         }
-        let ordered = tensors.sorted { $0.0 < $1.0 }
+        let ordered = tensors.sorted { $0.name < $1.name }
 
         var fields: [String] = []
         if !metadata.isEmpty {
@@ -35,80 +55,34 @@ public enum SafeTensorsWriter {
             }
             fields.append("\"__metadata__\":{" + pairs.joined(separator: ",") + "}")
         }
+        var placed: [(name: String, shape: [Int], range: Range<Int>)] = []
         var offset = 0
-        for (name, tensor) in ordered {
-            let end = offset + tensor.count * 4
-            let shape = tensor.shape.map(String.init).joined(separator: ",")
+        for (name, shape) in ordered {
+            let end = offset + shape.reduce(1, *) * 4
+            let dims = shape.map(String.init).joined(separator: ",")
             fields.append(
-                SafeTensorsJSON.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[\(shape)],"
+                SafeTensorsJSON.quoted(name) + ":{\"dtype\":\"F32\",\"shape\":[\(dims)],"
                     + "\"data_offsets\":[\(offset),\(end)]}")
+            placed.append((name, shape, offset..<end))
             offset = end
         }
-        var header = Array(("{" + fields.joined(separator: ",") + "}").utf8)
-        header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - header.count % 8) % 8))
+        var json = Array(("{" + fields.joined(separator: ",") + "}").utf8)
+        json.append(contentsOf: repeatElement(UInt8(ascii: " "), count: (8 - json.count % 8) % 8))
 
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + header.count + offset)
-        let length = UInt64(header.count)
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
-        bytes.append(contentsOf: header)
-        for (_, tensor) in ordered {
-            tensor.withUnsafeBufferPointer { values in
-                #if _endian(little)
-                    bytes.append(contentsOf: UnsafeRawBufferPointer(values))
-                #else
-                    for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-                #endif
-            }
-        }
-        return bytes
+        var head: [UInt8] = []
+        head.reserveCapacity(8 + json.count)
+        let length = UInt64(json.count)
+        for i in 0..<8 { head.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+        head.append(contentsOf: json)
+        return Layout(head: head, tensors: placed, dataSize: offset)
     }
 
-    /// Temp file in the same folder (so `rename` stays on one file system and is atomic), fsync before
-    /// the rename so a crash cannot leave the new name pointing at unwritten blocks.
-    private static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let slash = path.lastIndex(of: "/")
-        let folder = slash.map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
-        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temp = "\(folder)/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LinstoryError(errno == ENOENT || errno == ENOTDIR ? .notFound : .unreadable, file: path, "cannot create \(temp): \(errnoDescription())") }
-        var renamed = false
-        defer { if !renamed { unlink(temp) } }
-        do {
-            defer { close(fd) }
-            try bytes.withUnsafeBytes { buffer in
-                var done = 0
-                while done < buffer.count {
-                    guard let base = buffer.baseAddress else { break }
-                    let n = writeToDescriptor(fd, base + done, buffer.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw LinstoryError(.unreadable, file: path, "cannot write: \(errnoDescription())")
-                    }
-                    done += n
-                }
-            }
-            guard fsync(fd) == 0 else { throw LinstoryError(.unreadable, file: path, "cannot fsync: \(errnoDescription())") }
-        }
-        guard rename(temp, path) == 0 else {
-            throw LinstoryError(.unreadable, file: path, "cannot rename into place: \(errnoDescription())")
-        }
-        renamed = true
-        // The rename itself lives in the folder; without this a crash could forget it. Best effort: some
-        // file systems refuse to fsync a directory.
-        let dirFD = open(folder, O_RDONLY | O_CLOEXEC)
-        if dirFD >= 0 {
-            _ = fsync(dirFD)
-            close(dirFD)
-        }
+    /// safetensors stores little-endian whatever the machine.
+    static func appendLittleEndian(_ values: UnsafeBufferPointer<Float>, to bytes: inout [UInt8]) {
+        #if _endian(little)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(values))
+        #else
+            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
     }
-
-    private static func errnoDescription() -> String { String(cString: strerror(errno)) }
-}
-
-/// `write(2)` under another name: inside `SafeTensorsWriter` the plain name means `write(_:metadata:to:)`.
-private func writeToDescriptor(_ fd: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, bytes, count)
 }

@@ -5,7 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Whole-file reads and crash-safe whole-file writes.
+/// Whole-file reads and crash-safe writes: whole files here, files written in pieces through
+/// `AtomicFile.Stream` (which the whole-file writes use too).
 ///
 /// Writes go to a temporary file in the target's folder, are fsynced, then renamed over the
 /// target, so a reader (or a crash) sees either the old file or the complete new one, never a
@@ -23,50 +24,15 @@ public enum AtomicFile {
     }
 
     /// Replaces `path` atomically with whatever `body` appends, in order. Lets large payloads
-    /// (a tensor's buffer) be written without first being copied into one byte array.
+    /// (a tensor's buffer) be written without first being copied into one byte array. If `body`
+    /// throws, the stream is dropped uncommitted and takes its temporary file with it.
     public static func write(
         to path: String,
         _ body: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temp = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw failure(path, "cannot create a temporary file in \(folder)") }
-        var closed = false
-        var renamed = false
-        defer {
-            if !closed { _ = close(fd) }
-            if !renamed { _ = unlink(temp) }
-        }
-
-        try body { chunk in
-            guard var next = chunk.baseAddress else { return }
-            var left = chunk.count
-            while left > 0 {
-                let n = systemWrite(fd, next, min(left, 1 << 30))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw failure(path, "cannot write")
-                }
-                next += n
-                left -= n
-            }
-        }
-        guard fsync(fd) == 0 else { throw failure(path, "cannot flush to disk") }
-        closed = true
-        guard close(fd) == 0 else { throw failure(path, "cannot write") }
-        guard rename(temp, path) == 0 else { throw failure(path, "cannot replace") }
-        renamed = true
-
-        // Make the rename itself durable; not every file system supports fsync on a folder,
-        // and the data is already safe, so a failure here is not an error.
-        let dir = open(folder, O_RDONLY | O_CLOEXEC)
-        if dir >= 0 {
-            _ = fsync(dir)
-            _ = close(dir)
-        }
+        let stream = try Stream(path: path)
+        try body { chunk in try stream.append(chunk) }
+        try stream.commit()
     }
 
     /// The whole file at `path`.
@@ -100,7 +66,7 @@ public enum AtomicFile {
 
     /// `code` defaults to errno as it is at the call, before anything else can change it. A path
     /// (or the folder it is in) that does not exist is `.notFound`; any other failure `.unreadable`.
-    private static func failure(_ path: String, _ what: String, code: Int32 = errno) -> LinstoryError {
+    static func failure(_ path: String, _ what: String, code: Int32 = errno) -> LinstoryError {
         let kind: LinstoryError.Kind = code == ENOENT || code == ENOTDIR ? .notFound : .unreadable
         return LinstoryError(kind, file: path, "\(what): \(String(cString: strerror(code)))")
     }

@@ -286,9 +286,11 @@ public struct ZipArchive: Sendable {
         }
     }
 
-    static func crc32(_ data: UnsafeRawBufferPointer) -> UInt32 {
-        var crc = CZlib.crc32(0, nil, 0)
-        guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return UInt32(crc) }
+    /// The CRC-32 of `data`; given the CRC of the bytes before it as `continuing`, the CRC of the
+    /// whole run, so a member written in pieces is checksummed as it goes.
+    static func crc32(_ data: UnsafeRawBufferPointer, continuing previous: UInt32 = 0) -> UInt32 {
+        var crc = uLong(previous)
+        guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return previous }
         var done = 0
         while done < data.count {
             let n = min(data.count - done, 1 << 30)
@@ -311,50 +313,86 @@ public struct ZipArchive: Sendable {
         }
         var out = [UInt8]()
         var central = [UInt8]()
-        func put16(_ v: Int, _ to: inout [UInt8]) { to += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
-        func put32(_ v: UInt32, _ to: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { to += $0 } }
-        let dosDate = 0x21  // 1980-01-01 00:00: fixed, so the same arrays give the same bytes
-
         for file in files {
-            let name = Array(file.name.utf8)
-            guard !name.isEmpty, name.count <= 0xFFFF else { throw LinstoryError(.invalidValue, "bad zip entry name '\(file.name)'") }
-            guard out.count <= 0xFFFF_FFFF - 30 - name.count - file.bytes.count else {
-                throw LinstoryError(.unsupported, "cannot write '\(file.name)': zip archives without ZIP64 stop at 4 GiB")
-            }
-            let crc = file.bytes.withUnsafeBytes { crc32($0) }
-            let offset = UInt32(out.count)
-            let utf8Flag = name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800
-            let size = UInt32(file.bytes.count)
+            var member = try StoredMember(name: file.name, size: file.bytes.count, offset: out.count)
+            member.crc = file.bytes.withUnsafeBytes { crc32($0) }
+            out += member.localHeader
+            out += file.bytes
+            central += member.centralEntry
+        }
+        out += try centralDirectory(central, entries: files.count, at: out.count)
+        return out
+    }
 
+    /// One stored (uncompressed) member's records. The byte layout of what this archive writes lives
+    /// here and in `centralDirectory`, for `archive` and for writers that stream a member
+    /// (`NpzArchive.RowWriter`), so both give the same bytes.
+    struct StoredMember {
+        let name: [UInt8]
+        let size: UInt32
+        /// Where the local header starts.
+        let offset: UInt32
+        var crc: UInt32 = 0
+
+        /// Checks that the name is usable and that the member (local header, name, data) ends below 4 GiB.
+        init(name: String, size: Int, offset: Int) throws {
+            let bytes = Array(name.utf8)
+            guard !bytes.isEmpty, bytes.count <= 0xFFFF else { throw LinstoryError(.invalidValue, "bad zip entry name '\(name)'") }
+            guard offset <= 0xFFFF_FFFF - 30 - bytes.count - size else {
+                throw LinstoryError(.unsupported, "cannot write '\(name)': zip archives without ZIP64 stop at 4 GiB")
+            }
+            self.name = bytes
+            self.size = UInt32(size)
+            self.offset = UInt32(offset)
+        }
+
+        /// Bytes before the member's data: 30 + name.
+        var localHeader: [UInt8] {
+            var out = [UInt8]()
             put32(0x0403_4B50, &out)
             put16(20, &out); put16(utf8Flag, &out); put16(0, &out); put16(0, &out); put16(dosDate, &out)
             put32(crc, &out); put32(size, &out); put32(size, &out)
             put16(name.count, &out); put16(0, &out)
-            out += name
-            out += file.bytes
-
-            put32(0x0201_4B50, &central)
-            put16(0x0314, &central)  // made by Unix, spec 2.0, so the mode below is honoured
-            put16(20, &central); put16(utf8Flag, &central); put16(0, &central); put16(0, &central)
-            put16(dosDate, &central)
-            put32(crc, &central); put32(size, &central); put32(size, &central)
-            put16(name.count, &central); put16(0, &central); put16(0, &central); put16(0, &central)
-            put16(0, &central)
-            put32(0o100644 << 16, &central)
-            put32(offset, &central)
-            central += name
+            return out + name
         }
-        guard out.count <= 0xFFFF_FFFF - central.count else {
+
+        /// The member's central-directory record: 46 + name.
+        var centralEntry: [UInt8] {
+            var out = [UInt8]()
+            put32(0x0201_4B50, &out)
+            put16(0x0314, &out)  // made by Unix, spec 2.0, so the mode below is honoured
+            put16(20, &out); put16(utf8Flag, &out); put16(0, &out); put16(0, &out)
+            put16(dosDate, &out)
+            put32(crc, &out); put32(size, &out); put32(size, &out)
+            put16(name.count, &out); put16(0, &out); put16(0, &out); put16(0, &out)
+            put16(0, &out)
+            put32(0o100644 << 16, &out)
+            put32(offset, &out)
+            return out + name
+        }
+
+        private var utf8Flag: Int { name.allSatisfy { $0 < 0x80 } ? 0 : 0x0800 }
+        /// 1980-01-01 00:00: fixed, so the same arrays give the same bytes.
+        private var dosDate: Int { 0x21 }
+    }
+
+    /// The archive's tail: `records` (the members' `centralEntry`s, `entries` of them), placed at
+    /// archive offset `offset`, then the end record pointing at them. Checks that the directory ends
+    /// below 4 GiB, where plain ZIP offsets stop.
+    static func centralDirectory(_ records: [UInt8], entries: Int, at offset: Int) throws -> [UInt8] {
+        guard offset <= 0xFFFF_FFFF - records.count else {
             throw LinstoryError(.unsupported, "cannot write a zip archive over 4 GiB (no ZIP64 support)")
         }
-        let cdOffset = UInt32(out.count)
-        out += central
+        var out = records
         put32(0x0605_4B50, &out)
-        put16(0, &out); put16(0, &out); put16(files.count, &out); put16(files.count, &out)
-        put32(UInt32(central.count), &out); put32(cdOffset, &out); put16(0, &out)
+        put16(0, &out); put16(0, &out); put16(entries, &out); put16(entries, &out)
+        put32(UInt32(records.count), &out); put32(UInt32(offset), &out); put16(0, &out)
         return out
     }
 }
+
+private func put16(_ v: Int, _ to: inout [UInt8]) { to += [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF)] }
+private func put32(_ v: UInt32, _ to: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { to += $0 } }
 
 /// Bounds-checked little-endian reads: nil instead of reading outside the buffer.
 private struct Reader {
