@@ -95,6 +95,11 @@ struct SessionRunTests {
             String(format: "%@/frames/%@/%06d.safetensors", folder, method.rawValue, i)
         }
 
+        /// The method's assembled frames, as the run left them in the session (window order).
+        func results(_ method: InversionMethod) throws -> [FrameInversion] {
+            try SessionFolder.read(folder: folder).readLatents(method: method, noiseNames: generator.synthesis.noiseLayerNames)
+        }
+
         /// Files whose names say they are an unfinished atomic write (".NAME.tmp-PID-RANDOM").
         func leftovers() -> [String] {
             let all = FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []
@@ -130,15 +135,16 @@ struct SessionRunTests {
         let outcome = try bench.run(.naive, session: &session, budget: budget, resume: true, recorder: second)
         #expect(second.stepFrames.count == 2 * budget && Set(second.stepFrames) == [[2], [3]], "\(second.stepFrames)")
         #expect(second.savedIndices == [2, 3])
-        for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
-        for i in 2..<4 { #expect(Self.sameFrame(outcome.frames[i], second.savedFrames[i]!)) }
+        let results = try bench.results(.naive)
+        for i in 0..<2 { #expect(Self.sameFrame(results[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
+        for i in 2..<4 { #expect(Self.sameFrame(results[i], second.savedFrames[i]!)) }
         let record = try SessionFolder.read(folder: bench.folder).manifest[.naive]
         #expect(record?.status == "dddd" && record?.complete == true && record?.evaluations == 4 * budget)
         #expect(outcome.evaluations == 4 * budget)
         // The assembled latents hold the saved frames.
         let w = try SafeTensorsFile(path: bench.folder + "/latents/naive.safetensors").tensor("w")
         #expect(w.shape == [4, bench.generator.config.numWs, bench.generator.config.wDim])
-        for i in 0..<4 { #expect(sameBits(w.slice(i..<(i + 1)).reshaped(Array(w.shape.dropFirst())), outcome.frames[i].ws)) }
+        for i in 0..<4 { #expect(sameBits(w.slice(i..<(i + 1)).reshaped(Array(w.shape.dropFirst())), second.savedFrames[i]?.ws ?? first.savedFrames[i]!.ws)) }
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
 
@@ -147,19 +153,19 @@ struct SessionRunTests {
         let bench = try Bench()
         var session = try bench.open()
         let recorder = RunRecorder()
-        let outcome = try bench.run(.scene, session: &session, budget: 3, resume: false, recorder: recorder)
+        _ = try bench.run(.scene, session: &session, budget: 3, resume: false, recorder: recorder)
+        let results = try bench.results(.scene)
         // Four frames are fewer than two minimum segments: one line over the scene.
-        #expect(outcome.frames.allSatisfy { $0.segment == 0...3 }, "\(outcome.frames.map(\.segment))")
+        #expect(results.allSatisfy { $0.segment == 0...3 }, "\(results.map(\.segment))")
         let reopened = try SessionFolder.read(folder: bench.folder)
         let names = bench.generator.synthesis.noiseLayerNames
         let saved = (0..<4).map { reopened.readFrame(index: $0, method: .scene, noiseNames: names) }
         #expect(saved.allSatisfy { $0?.segment == 0...3 })
-        #expect(try reopened.readLatents(method: .scene, noiseNames: names).allSatisfy { $0.segment == 0...3 })
         let path = try #require(LatentPath(scene: 0...3) { saved[$0] })
         #expect(path.segments.map(\.frames) == [0...3])
         for i in 0..<4 {
             // The same line through the same ends: a few float32 roundings of latents of size ~1.
-            let d = TensorComparison("frame \(i)", ours: path.latent(atFrame: Double(i)), reference: outcome.frames[i].ws).maxAbsDiff
+            let d = TensorComparison("frame \(i)", ours: path.latent(atFrame: Double(i)), reference: results[i].ws).maxAbsDiff
             #expect(d <= 2e-6, "frame \(i): \(d)")
         }
     }
@@ -175,9 +181,9 @@ struct SessionRunTests {
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
         var reopened = try bench.open()
         let second = RunRecorder()
-        let outcome = try bench.run(.naive, session: &reopened, budget: 2, resume: true, recorder: second)
+        _ = try bench.run(.naive, session: &reopened, budget: 2, resume: true, recorder: second)
         #expect(second.savedIndices == [1, 2, 3], "frame 1's file is cut short: it must be redone")
-        #expect(Self.sameFrame(outcome.frames[0], first.savedFrames[0]!))
+        #expect(Self.sameFrame(try bench.results(.naive)[0], first.savedFrames[0]!))
         #expect(try SessionFolder.read(folder: bench.folder).manifest[.naive]?.status == "dddd")
     }
 
@@ -195,9 +201,10 @@ struct SessionRunTests {
 
         var reopened = try bench.open()
         let second = RunRecorder()
-        let outcome = try bench.run(.sequential, session: &reopened, budget: budget, resume: true, recorder: second)
+        _ = try bench.run(.sequential, session: &reopened, budget: budget, resume: true, recorder: second)
         #expect(second.stepFrames == [[2], [3]], "only the pending frames, warm-started: \(second.stepFrames)")
-        for i in 0..<2 { #expect(Self.sameFrame(outcome.frames[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
+        let results = try bench.results(.sequential)
+        for i in 0..<2 { #expect(Self.sameFrame(results[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
         #expect(try SessionFolder.read(folder: bench.folder).manifest[.sequential]?.status == "dddd")
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
@@ -221,7 +228,8 @@ struct SessionRunTests {
         let recorder = RunRecorder()
         let outcome = try run(schedule, session: &session, recorder: recorder)
         #expect(recorder.stepFrames == [[0], [0], [0], [1], [2], [2], [2], [3]], "\(recorder.stepFrames)")
-        #expect(outcome.frames.map(\.evaluations) == [3, 1, 3, 1])
+        #expect(outcome.evaluations == 8)
+        #expect((0..<4).map { session.readFrame(index: $0, method: .sequential, noiseNames: bench.generator.synthesis.noiseLayerNames)?.evaluations } == [3, 1, 3, 1])
         #expect(schedule.evaluations(frames: 4, sceneStarts: 2) == 8)
         let record = try SessionFolder.read(folder: bench.folder).manifest[.sequential]
         #expect(record?.schedule == schedule && record?.evaluations == 8)
@@ -235,27 +243,77 @@ struct SessionRunTests {
         #expect(other.stepFrames.count == 3 + 2 + 3 + 2, "\(other.stepFrames)")
     }
 
+    @Test("smooth from naive's saved frames: its assembled latents are naive's filtered within scenes, bit for bit, read a few frames at a time")
+    func smoothFiltersNaiveWithinScenes() throws {
+        let bench = try Bench()
+        var settings = InversionSettings()
+        settings.seed = 3
+        // Scenes of 3 and 1 frames: the filter must stop at the cut and leave the lone frame alone.
+        let scenes = SceneList(cuts: [SceneCut(frame: 3, fps: 25)], frames: Bench.frames)
+        var session = try bench.open()
+        for method in [InversionMethod.naive, .smooth] {
+            var run = SessionRun(method: method, budget: 2, settings: settings, lossName: "default")
+            run.measureHeldOut = method == .smooth
+            let recorder = RunRecorder()
+            _ = try run.run(
+                session: &session, generator: bench.generator, statistics: bench.statistics, targets: InMemoryTargets(bench.targets), scenes: scenes,
+                resume: false, smoothFromNaive: true, observer: { recorder.observe($0) })
+            if method == .smooth { #expect(recorder.stepFrames.isEmpty, "smooth must reuse naive's frames: \(recorder.stepFrames)") }
+        }
+        let naive = try bench.results(.naive), smooth = try bench.results(.smooth)
+        let expected = LatentSmoothing.smooth(naive.map(\.ws), scenes: SessionRun.localScenes(scenes, first: 0, count: Bench.frames).map(\.clean))
+        for i in 0..<Bench.frames { #expect(sameBits(smooth[i].ws, expected[i]), "frame \(i)") }
+        // Filtered inside the first scene; the lone frame is its own average (c * w / c, to rounding).
+        #expect(!sameBits(smooth[1].ws, naive[1].ws))
+        #expect(TensorComparison("lone frame", ours: smooth[3].ws, reference: naive[3].ws).maxAbsDiff <= 1e-6)
+        // The final losses are the smoothed latents' (rendered again), saved beside them.
+        #expect(smooth.allSatisfy { $0.finalLoss.isFinite } && smooth[1].finalLoss != naive[1].finalLoss)
+    }
+
+    @Test("startFrame: the scene holding it is inverted first, then those after it, then those before", arguments: [InversionMethod.naive, .scene, .sequential])
+    func startFrameGoesFirst(method: InversionMethod) throws {
+        let bench = try Bench()
+        var settings = InversionSettings()
+        settings.batch = 1
+        settings.seed = 3
+        var run = SessionRun(method: method, budget: 2, settings: settings, lossName: "default")
+        run.measureHeldOut = false
+        run.startFrame = 3  // in the second scene, 2..<4
+        let recorder = RunRecorder()
+        var session = try bench.open()
+        _ = try run.run(
+            session: &session, generator: bench.generator, statistics: bench.statistics, targets: InMemoryTargets(bench.targets),
+            scenes: SceneList(cuts: [SceneCut(frame: 2, fps: 25)], frames: Bench.frames), resume: false,
+            observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
+        #expect(recorder.savedIndices.first == 2 && Set(recorder.savedIndices.prefix(2)) == [2, 3], "\(recorder.savedIndices)")
+        #expect(Set(recorder.savedIndices) == [0, 1, 2, 3])
+        #expect(try SessionFolder.read(folder: bench.folder).manifest[method]?.complete == true)
+    }
+
     @Test("redo: only the frames in the ranges are recomputed; the others stay bit for bit")
     func redoRanges() throws {
         let bench = try Bench()
         let budget = 2
         var session = try bench.open()
         let all = RunRecorder()
-        let before = try bench.run(.naive, session: &session, budget: budget, resume: false, recorder: all)
+        _ = try bench.run(.naive, session: &session, budget: budget, resume: false, recorder: all)
+        let before = try bench.results(.naive)
         #expect(all.savedIndices == [0, 1, 2, 3] && all.stepFrames.count == 4 * budget)
 
         let again = RunRecorder()
-        let after = try bench.run(.naive, session: &session, budget: budget, resume: true, redo: [1..<3], recorder: again)
+        _ = try bench.run(.naive, session: &session, budget: budget, resume: true, redo: [1..<3], recorder: again)
+        let after = try bench.results(.naive)
         #expect(again.savedIndices == [1, 2] && again.stepFrames.count == 2 * budget && Set(again.stepFrames) == [[1], [2]], "\(again.stepFrames)")
-        for i in [0, 3] { #expect(Self.sameFrame(after.frames[i], before.frames[i]), "frame \(i) is outside the redo ranges") }
+        for i in [0, 3] { #expect(Self.sameFrame(after[i], before[i]), "frame \(i) is outside the redo ranges") }
         let record = try SessionFolder.read(folder: bench.folder).manifest[.naive]
         #expect(record?.status == "dddd" && record?.evaluations == 4 * budget)
 
         // Resuming a complete session optimises nothing.
         let idle = RunRecorder()
-        let same = try bench.run(.naive, session: &session, budget: budget, resume: true, recorder: idle)
+        _ = try bench.run(.naive, session: &session, budget: budget, resume: true, recorder: idle)
+        let same = try bench.results(.naive)
         #expect(idle.stepFrames.isEmpty && idle.savedIndices.isEmpty)
-        for i in 0..<4 { #expect(Self.sameFrame(same.frames[i], after.frames[i])) }
+        for i in 0..<4 { #expect(Self.sameFrame(same[i], after[i])) }
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
 }

@@ -8,22 +8,28 @@ public enum LatentSmoothing {
     public static func smooth(_ ws: [Tensor], scenes: [Range<Int>]) -> [Tensor] {
         var out = ws
         for scene in scenes {
-            for t in scene {
-                var acc = Tensor(zeros: ws[t].shape)
-                var weight: Float = 0
-                for (k, c) in kernel.enumerated() {
-                    let u = t + k - 2
-                    guard scene.contains(u) else { continue }
-                    weight += c
-                    acc.withUnsafeMutableBufferPointer { a in
-                        ws[u].withUnsafeBufferPointer { w in for i in 0..<a.count { a[i] += c * w[i] } }
-                    }
-                }
-                acc.withUnsafeMutableBufferPointer { a in for i in 0..<a.count { a[i] /= weight } }
-                out[t] = acc
-            }
+            for t in scene { out[t] = smoothed(at: t, scene: scene) { ws[$0] } }
         }
         return out
+    }
+
+    /// Frame t's filtered latent [num_ws, w_dim] within `scene` (which holds t), reading its
+    /// neighbours (t - 2 ... t + 2, those in the scene) through `ws`: a run can filter a frame at a
+    /// time from its saved frames without holding the scene.
+    public static func smoothed(at t: Int, scene: Range<Int>, ws: (Int) throws -> Tensor) rethrows -> Tensor {
+        var acc = Tensor(zeros: try ws(t).shape)
+        var weight: Float = 0
+        for (k, c) in kernel.enumerated() {
+            let u = t + k - 2
+            guard scene.contains(u) else { continue }
+            weight += c
+            let w = try ws(u)
+            acc.withUnsafeMutableBufferPointer { a in
+                w.withUnsafeBufferPointer { w in for i in 0..<a.count { a[i] += c * w[i] } }
+            }
+        }
+        acc.withUnsafeMutableBufferPointer { a in for i in 0..<a.count { a[i] /= weight } }
+        return acc
     }
 
     /// The frames with their latents smoothed (noise maps and histories kept).

@@ -4,8 +4,9 @@
 /// refitted on the even frames alone and the odd ones are rendered halfway along its segments.
 public enum HeldOutTest {
     /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
+    /// `frame(t)` gives frame t's result (read as needed: a film's frames are not all held).
     public static func perFrame(
-        generator: Generator, frames: [FrameInversion], targets: any TargetFrames, scenes: [Range<Int>]
+        generator: Generator, frame: (Int) throws -> FrameInversion, targets: any TargetFrames, scenes: [Range<Int>]
     ) throws -> [Double?] {
         let step = ReconstructionStep(generator: generator, loss: L1Loss(), batch: 1)
         return try scenes.map { scene in
@@ -13,7 +14,7 @@ public enum HeldOutTest {
             guard !held.isEmpty else { return nil }
             let psnr = try held.map { t -> Double in
                 // Halfway along the line between the neighbours, with the earlier one's noise.
-                let mid = LatentPath(from: t - 1, frames[t - 1], to: t + 1, frames[t + 1]).inversion(atFrame: Double(t))
+                let mid = LatentPath(from: t - 1, try frame(t - 1), to: t + 1, try frame(t + 1)).inversion(atFrame: Double(t))
                 let target = try targets.targets(t..<(t + 1))
                 return ImageMetrics.psnr(step.render(mid, target: target).image, target)[0]
             }

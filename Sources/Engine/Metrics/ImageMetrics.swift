@@ -38,22 +38,38 @@ public enum ImageMetrics {
         let oh = h - size + 1
         let ow = w - size + 1
         var out: [Double] = []
+        // The Gaussian window is separable: filter the five moments along rows ([h, ow] each), then
+        // along columns, 2 x 11 taps a moment instead of 121 (the final pass renders a film's frames
+        // through this). Float64 throughout, as the direct window sums were.
+        var rows = [Double](repeating: 0, count: 5 * h * ow)  // [5, h, ow]: u, v, uu, vv, uv
+        let plane = h * ow
         a.withUnsafeBufferPointer { x in
             b.withUnsafeBufferPointer { y in
                 for s in 0..<n {
                     var acc = 0.0
                     for ch in 0..<c {
                         let base = (s * c + ch) * h * w
+                        for yy in 0..<h {
+                            for ox in 0..<ow {
+                                var mu = 0.0, mv = 0.0, uu = 0.0, vv = 0.0, uv = 0.0
+                                for kx in 0..<size {
+                                    let u = Double(x[base + yy * w + ox + kx])
+                                    let v = Double(y[base + yy * w + ox + kx])
+                                    let wt = g[kx]
+                                    mu += wt * u; mv += wt * v; uu += wt * u * u; vv += wt * v * v; uv += wt * u * v
+                                }
+                                let o = yy * ow + ox
+                                rows[o] = mu; rows[plane + o] = mv; rows[2 * plane + o] = uu; rows[3 * plane + o] = vv; rows[4 * plane + o] = uv
+                            }
+                        }
                         for oy in 0..<oh {
                             for ox in 0..<ow {
                                 var mx = 0.0, my = 0.0, xx = 0.0, yy = 0.0, xy = 0.0
                                 for ky in 0..<size {
-                                    for kx in 0..<size {
-                                        let wt = g[ky] * g[kx]
-                                        let u = Double(x[base + (oy + ky) * w + ox + kx])
-                                        let v = Double(y[base + (oy + ky) * w + ox + kx])
-                                        mx += wt * u; my += wt * v; xx += wt * u * u; yy += wt * v * v; xy += wt * u * v
-                                    }
+                                    let wt = g[ky]
+                                    let o = (oy + ky) * ow + ox
+                                    mx += wt * rows[o]; my += wt * rows[plane + o]; xx += wt * rows[2 * plane + o]
+                                    yy += wt * rows[3 * plane + o]; xy += wt * rows[4 * plane + o]
                                 }
                                 let vx = xx - mx * mx, vy = yy - my * my, cov = xy - mx * my
                                 acc += ((2 * mx * my + c1) * (2 * cov + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2))

@@ -205,46 +205,18 @@ public struct SessionFolder: Sendable {
         return path
     }
 
-    /// Latents and noise of the first `frames.count` window frames of `method`.
-    public func writeLatents(_ frames: [FrameInversion], method: InversionMethod, noiseNames: [String]) throws {
-        let dir = try ensureFolder("latents")
-        guard let first = frames.first else { return }
-        let ws = Tensor.concatenate(frames.map { $0.ws.reshaped([1] + $0.ws.shape) })
-        var tensors: [(String, Tensor)] = [("w", ws)]
-        if first.noise != nil {
-            for (i, name) in noiseNames.enumerated() {
-                tensors.append(("noise/" + name, Tensor.concatenate(frames.map { $0.noise![i].reshaped([1] + $0.noise![i].shape) })))
-            }
-        }
-        var metadata = ["format": "linstory latents", "method": method.rawValue]
-        var segments: [ClosedRange<Int>] = []
-        for f in frames { if let s = f.segment, segments.last != s { segments.append(s) } }
-        if !segments.isEmpty { metadata["segments"] = segments.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",") }
-        try SafeTensorsWriter.write(tensors, metadata: metadata, to: "\(dir)/\(method.rawValue).safetensors")
-        try NpzArchive.write([("w", ws)], to: "\(dir)/\(method.rawValue).npz")
+    public func latentsPath(method: InversionMethod) -> String { "\(folder)/latents/\(method.rawValue).safetensors" }
+
+    /// The assembled latents of `method` (a frame at a time), or nil when there are none yet.
+    public func latents(method: InversionMethod, noiseNames: [String]) throws -> SessionLatents? {
+        let path = latentsPath(method: method)
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return try SessionLatents(path: path, noiseNames: noiseNames, first: manifest.first)
     }
 
-    /// Frames saved so far for `method` (resume), or [] when none.
+    /// Every frame of the assembled latents, or [] when there are none (a clip's worth: tests, `interpolate`).
     public func readLatents(method: InversionMethod, noiseNames: [String]) throws -> [FrameInversion] {
-        let path = "\(folder)/latents/\(method.rawValue).safetensors"
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        let file = try SafeTensorsFile(path: path)
-        let ws = try file.tensor("w")
-        guard ws.rank == 3 else { throw LinstoryError(.corrupt, file: path, "tensor 'w' has shape \(ws.shape), expected [N, num_ws, w_dim]") }
-        let noise = file.names.contains("noise/" + (noiseNames.first ?? "")) ? try noiseNames.map { try file.tensor("noise/" + $0) } : nil
-        for (name, n) in zip(noiseNames, noise ?? []) where n.rank == 0 || n.shape[0] != ws.shape[0] {
-            throw LinstoryError(.corrupt, file: path, "tensor 'noise/\(name)' has shape \(n.shape), expected [\(ws.shape[0]), R, R] like 'w'")
-        }
-        let segments = (file.metadata["segments"] ?? "").split(separator: ",").compactMap { Self.segment(String($0)) }
-        let first = manifest.first
-        return (0..<ws.shape[0]).map { i in
-            var frame = FrameInversion(
-                ws: ws.slice(i..<(i + 1)).reshaped(Array(ws.shape.dropFirst())),
-                noise: noise?.map { $0.slice(i..<(i + 1)).reshaped(Array($0.shape.dropFirst())) },
-                lossHistory: [], finalLoss: .nan, evaluations: 0)
-            frame.segment = segments.first { $0.contains(first + i) }
-            return frame
-        }
+        try latents(method: method, noiseNames: noiseNames)?.all() ?? []
     }
 
     /// "A-B" (a segment's first and last frame, video numbering) as a range; nil when malformed.
@@ -254,31 +226,13 @@ public struct SessionFolder: Sendable {
         return a...b
     }
 
-    public func writeLossHistories(_ frames: [FrameInversion], method: InversionMethod) throws {
-        let dir = try ensureFolder("losses")
-        let object = frames.map { ["final": [$0.finalLoss], "steps": $0.lossHistory] }
-        try AtomicFile.write(try JSONEncoder().encode(object), to: "\(dir)/\(method.rawValue).json")
-    }
-
-    /// The final loss of every frame of a finished run (window order), as `writeLossHistories` saved
-    /// them; nil when there is none or it cannot be read.
-    public func readFinalLosses(method: InversionMethod) -> [Float]? {
-        guard let data = FileManager.default.contents(atPath: "\(folder)/losses/\(method.rawValue).json"),
-              let entries = try? JSONDecoder().decode([[String: [Float]]].self, from: data)
+    /// A finished run's results, as the method finally gives them, a frame at a time: the assembled
+    /// latents with each frame's final loss (for smooth these are the filtered latents; its frame
+    /// files hold naive's). nil until the method is complete.
+    public func finishedLatents(method: InversionMethod, noiseNames: [String]) -> SessionLatents? {
+        guard manifest[method]?.complete == true, let latents = try? latents(method: method, noiseNames: noiseNames), latents.count == manifest.count
         else { return nil }
-        return entries.map { $0["final"]?.first ?? .nan }
-    }
-
-    /// A finished run's results, as the method finally gives them: the assembled latents with each
-    /// frame's final loss (for smooth these are the filtered latents; its frame files hold naive's).
-    /// nil until the method is complete.
-    public func finishedResults(method: InversionMethod, noiseNames: [String]) -> [FrameInversion]? {
-        guard manifest[method]?.complete == true,
-              var all = try? readLatents(method: method, noiseNames: noiseNames), all.count == manifest.count
-        else { return nil }
-        let losses = readFinalLosses(method: method) ?? []
-        for k in all.indices { all[k].finalLoss = k < losses.count ? losses[k] : .nan }
-        return all
+        return latents
     }
 
     public func writeMetrics(_ metrics: ClipMetrics, method: InversionMethod) throws {
@@ -323,6 +277,15 @@ public struct SessionFolder: Sendable {
             evaluations: Int(file.metadata["evaluations"] ?? "") ?? 0)
         frame.segment = file.metadata["segment"].flatMap(Self.segment)
         return frame
+    }
+
+    /// A saved frame's header alone (its metadata: evaluations, segment), or nil when there is no
+    /// readable frame file: resume and assembly look at every frame without reading its tensors.
+    public func frameHeader(index: Int, method: InversionMethod) -> SafeTensorsRows? {
+        let path = framePath(method: method, index: index)
+        guard FileManager.default.fileExists(atPath: path), let file = try? SafeTensorsRows(path: path), file.entries["w"] != nil, file.entries["loss"] != nil
+        else { return nil }
+        return file
     }
 
     /// Forgets every saved frame of `method`.

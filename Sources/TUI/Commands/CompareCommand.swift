@@ -40,23 +40,23 @@ struct CompareCommand: ParsableCommand {
         settings.space = space
         settings.optimizeNoise = !noNoise
         var rows: [(String, ClipMetrics, Double)] = []
-        var naive: [FrameInversion]?
         for method in InversionMethod.allCases {
             let progress = CommandLineProgress(total: budget * count, label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), unit: "it")
             let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
             do {
-                let outcome = try SessionRun(method: method, budget: budget, settings: settings, lossName: loss).run(
+                var run = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
+                run.onFinishing = { report.finishing($0, $1) }
+                let outcome = try run.run(
                     session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
-                    resume: resume, naiveFrames: naive
+                    resume: resume, smoothFromNaive: true
                 ) { p in
                     report.step(p)
                     return !Interrupt.requested
                 }
-                progress.finish()
-                if method == .naive { naive = outcome.frames }
+                report.finish()
                 rows.append((method.rawValue, outcome.metrics, method == .smooth ? rows.first?.2 ?? outcome.seconds : outcome.seconds))
             } catch is InversionCancelled {
-                progress.finish()
+                report.finish()
                 FileHandle.standardError.write("interrupted during \(method.rawValue); finished methods are saved in \(out); continue with --resume\n".data(using: .utf8)!)
                 throw ExitCode(130)
             }

@@ -41,8 +41,11 @@ struct InterpolateCommand: ParsableCommand {
             let name = method?.rawValue ?? "any"
             throw LinstoryError(.notFound, file: s.manifestPath, "no finished '\(name)' inversion in this session (has: \(available.map(\.rawValue).joined(separator: ", ")))")
         }
-        let latents = try s.readLatents(method: chosen, noiseNames: g.synthesis.noiseLayerNames)
-        // Window numbering (latents[i] is frame m.first + i).
+        // Read a frame at a time: a film's latents are not loaded to render one scene.
+        guard let latents = try s.latents(method: chosen, noiseNames: g.synthesis.noiseLayerNames) else {
+            throw LinstoryError(.notFound, file: s.latentsPath(method: chosen), "the finished '\(chosen.rawValue)' run's latents are missing")
+        }
+        // Window numbering (latents.frame(i) is frame m.first + i).
         let (a, b): (Int, Int)
         if let scene {
             let cuts = try CutList.read(path: s.cutsPath, fps: m.fps)
@@ -56,14 +59,14 @@ struct InterpolateCommand: ParsableCommand {
                 throw ValidationError("frames must lie in the session's window \(m.first)..<\(m.first + m.count)")
             }
         }
-        guard latents.indices.contains(a), latents.indices.contains(b) else {
+        guard (0..<latents.count).contains(a), (0..<latents.count).contains(b) else {
             throw LinstoryError(.mismatch, file: s.manifestPath, "the saved '\(chosen.rawValue)' latents hold \(latents.count) frames, not the session's \(m.count)")
         }
         // A scene follows its path (the scene method's segments); two frames, the line between them.
-        let frame = { (i: Int) in latents.indices.contains(i - m.first) ? latents[i - m.first] : nil }
+        let frame = { (i: Int) in try? latents.frame(i - m.first) }
         let path = scene != nil
             ? LatentPath(scene: (a + m.first)...(b + m.first), frame: frame)!
-            : LatentPath(from: a + m.first, latents[a], to: b + m.first, latents[b])
+            : LatentPath(from: a + m.first, try latents.frame(a), to: b + m.first, try latents.frame(b))
         let workspace = SynthesisWorkspace(network: g.synthesis, batch: 1)
         let r = g.config.imgResolution
         var images: [RGBImage] = []

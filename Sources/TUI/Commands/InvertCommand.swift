@@ -75,6 +75,7 @@ struct InvertCommand: ParsableCommand {
         let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
         var inversion = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
         inversion.sequentialSchedule = schedule
+        inversion.onFinishing = { report.finishing($0, $1) }
         let outcome: SessionRun.Outcome
         do {
             outcome = try inversion.run(
@@ -85,12 +86,12 @@ struct InvertCommand: ParsableCommand {
                 return !Interrupt.requested
             }
         } catch is InversionCancelled {
-            progress.finish()
+            report.finish()
             let done = prepared.session.manifest[method]?.framesDone ?? 0
             FileHandle.standardError.write("interrupted: \(done) of \(count) frames saved in \(out); continue with --resume\n".data(using: .utf8)!)
             throw ExitCode(130)
         }
-        progress.finish()
+        report.finish()
         print(MetricsTable.render([(method.rawValue, outcome.metrics, outcome.seconds)]))
         for note in outcome.notes { print("note: \(note)") }
         print("session: \(out) (latents/\(method.rawValue).npz, \(method.rawValue).mp4)")

@@ -21,15 +21,15 @@ final class FrameStore {
     private var session: SessionFolder
     private let noiseNames: [String]
     private var entries: [Int: Entry] = [:]
-    /// smooth's results exist only as a whole (its frame files hold naive's latents): read once.
-    private var finished: [FrameInversion]?
+    /// smooth's results exist only in the assembled latents (its frame files hold naive's).
+    private var finished: SessionLatents?
     private var nextRenderID = 0
 
     init(session: SessionFolder, method: InversionMethod, noiseNames: [String]) {
         self.session = session
         self.method = method
         self.noiseNames = noiseNames
-        finished = Self.wholeResults(session, method, noiseNames)
+        finished = Self.smoothResults(session, method, noiseNames)
     }
 
     /// Forgets everything: another method, or a run that completed (`session` read again).
@@ -37,7 +37,7 @@ final class FrameStore {
         self.method = method
         self.session = session
         entries = [:]
-        finished = Self.wholeResults(session, method, noiseNames)
+        finished = Self.smoothResults(session, method, noiseNames)
     }
 
     /// The frame was saved again (or is being redone): its result and image are stale.
@@ -50,14 +50,27 @@ final class FrameStore {
     func result(_ i: Int) -> FrameInversion? {
         if let r = entries[i]?.result { return r }
         let r: FrameInversion?
-        if let all = finished {
-            r = all.indices.contains(i) ? all[i] : nil
+        if let finished {
+            r = try? finished.frame(i)
         } else {
             // The file, not the manifest: a running job saves frames the manifest read here has not seen.
             r = session.readFrame(index: i, method: method, noiseNames: noiseNames)
         }
-        if let r { entries[i, default: Entry()].result = r }
+        if let r {
+            entries[i, default: Entry()].result = r
+            forgetFarFrom(i)
+        }
         return r
+    }
+
+    /// Every frame's final loss (NaN where there is none), read without keeping any frame: from the
+    /// finished run's latents, or from each saved frame's file (its loss, not its tensors).
+    func finalLosses(count: Int, done: (Int) -> Bool) -> [Double] {
+        if let finished, let losses = try? finished.finalLosses(), losses.count == count { return losses.map(Double.init) }
+        return (0..<count).map { i in
+            guard done(i), let loss = try? session.frameHeader(index: i, method: method)?.row("loss", 0) else { return .nan }
+            return Double(loss.scalars[0])
+        }
     }
 
     func image(_ i: Int) -> RGBImage? { entries[i]?.image }
@@ -79,7 +92,17 @@ final class FrameStore {
         return true
     }
 
-    private static func wholeResults(_ session: SessionFolder, _ method: InversionMethod, _ noiseNames: [String]) -> [FrameInversion]? {
-        method == .smooth ? session.finishedResults(method: method, noiseNames: noiseNames) : nil
+    /// At most `capacity` frames are kept (a scrub across a film visits thousands): past it, the
+    /// entries farthest from the frame just read go, except renders still awaited.
+    private func forgetFarFrom(_ i: Int) {
+        guard entries.count > Self.capacity else { return }
+        let far = entries.filter { $0.value.renderID == nil }.keys.sorted { abs($0 - i) > abs($1 - i) }
+        for k in far.prefix(entries.count - Self.capacity * 3 / 4) { entries[k] = nil }
+    }
+
+    static let capacity = 512
+
+    private static func smoothResults(_ session: SessionFolder, _ method: InversionMethod, _ noiseNames: [String]) -> SessionLatents? {
+        method == .smooth ? session.finishedLatents(method: method, noiseNames: noiseNames) : nil
     }
 }

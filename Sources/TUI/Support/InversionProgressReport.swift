@@ -3,16 +3,40 @@ import Foundation
 
 /// What `invert` and `compare` report from the engine's steps: the progress bar's detail (scene,
 /// frame, step, loss), advanced by the frames each step worked on, and a milestone (a log line of
-/// its own) whenever the work moves to another scene.
+/// its own) whenever the work moves to another scene. Then the final pass over the frames
+/// (`finishing`) on a bar of its own.
 final class InversionProgressReport: @unchecked Sendable {
-    let progress: CommandLineProgress
+    private(set) var progress: CommandLineProgress
     private let scenes: SceneList
     private let lock = NSLock()
     private var currentScene: Int?
+    private var finishingStarted = false
 
     init(progress: CommandLineProgress, scenes: SceneList) {
         self.progress = progress
         self.scenes = scenes
+    }
+
+    /// Hears the final pass (`SessionRun.onFinishing`): the steps' bar ends, and one for the frames'
+    /// renders and files takes its place.
+    func finishing(_ done: Int, _ total: Int) {
+        lock.lock()
+        if !finishingStarted {
+            finishingStarted = true
+            progress.finish()
+            progress = CommandLineProgress(total: total, label: progress.label.trimmingCharacters(in: .whitespaces) + " final", unit: "frames")
+        }
+        let bar = progress
+        lock.unlock()
+        bar.update(completed: done, detail: done < total ? "renders, metrics, latents" : "the held-out test")
+    }
+
+    /// Ends whichever bar is showing.
+    func finish() {
+        lock.lock()
+        let bar = progress
+        lock.unlock()
+        bar.finish()
     }
 
     /// Hears one optimisation step (the caller decides whether the run goes on).
