@@ -34,13 +34,13 @@ final class AppEngineTests {
     /// The jobs the engine asked for, in order.
     final class JobLog: @unchecked Sendable {
         private let lock = NSLock()
-        private var entries: [(method: InversionMethod, redo: [Range<Int>], job: InversionJob)] = []
-        func add(_ m: InversionMethod, _ redo: [Range<Int>], _ job: InversionJob) {
+        private var entries: [(method: InversionMethod, redo: [Range<Int>], start: Int?, job: InversionJob)] = []
+        func add(_ m: InversionMethod, _ redo: [Range<Int>], _ start: Int?, _ job: InversionJob) {
             lock.lock()
-            entries.append((m, redo, job))
+            entries.append((m, redo, start, job))
             lock.unlock()
         }
-        var all: [(method: InversionMethod, redo: [Range<Int>], job: InversionJob)] {
+        var all: [(method: InversionMethod, redo: [Range<Int>], start: Int?, job: InversionJob)] {
             lock.lock()
             defer { lock.unlock() }
             return entries
@@ -49,7 +49,8 @@ final class AppEngineTests {
 
     /// A job that does what `InversionJob.session` does, without the generator: the frames not
     /// saved yet plus `redo`, `steps` observer calls each, then the frame (w_avg, loss 1 / (1 + i))
-    /// written into the session and its record.
+    /// written into the session and its record; from the start frame's scene (the cut at 4) first
+    /// when the run has one.
     func standIn(steps: Int) -> AppEngine.JobMaker {
         let folder = prepared.session.folder, wAvg = statistics.wAvg, numWs = generator.config.numWs, jobs = self.jobs
         let noiseNames = generator.synthesis.noiseLayerNames
@@ -60,7 +61,8 @@ final class AppEngineTests {
                 var record = session.manifest[method] ?? SessionFolder.MethodRecord(for: inversion, count: Self.frames)
                 var todo = (0..<Self.frames).filter { !record.isDone($0) }
                 for r in redo { todo += r.filter { !todo.contains($0) } }
-                for f in todo.sorted() {
+                let from = inversion.startFrame.map { $0 >= 4 ? 4 : 0 } ?? 0
+                for f in todo.sorted().filter({ $0 >= from }) + todo.sorted().filter({ $0 < from }) {
                     for step in 1...steps {
                         guard job.observer(InversionProgress(frames: [f], step: step, steps: steps, losses: [1], preview: nil)) else {
                             throw InversionCancelled()
@@ -79,7 +81,7 @@ final class AppEngineTests {
                 session.manifest[method] = record
                 try session.save()
             }
-            jobs.add(method, redo, job)
+            jobs.add(method, redo, inversion.startFrame, job)
             return job
         }
     }
@@ -169,6 +171,27 @@ final class AppEngineTests {
         // The scene frames saved before the switch are still in the session for when it comes back.
         let saved = try SessionFolder.read(folder: prepared.session.folder).manifest[.scene]?.framesDone ?? 0
         #expect(saved >= 2)
+    }
+
+    @Test func invertingFromTheCursorStartsTheJobAtItsScene() throws {
+        let engine = makeEngine(steps: 25)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { Self.done($0, 0..<1) })
+        // f with the cursor on frame 6 (the second scene, 4..<8): the job in flight is stopped and the
+        // next one starts there.
+        state.cursor = 6
+        let (next, effects) = AppUpdate.apply(.invertFromCursor, to: state)
+        state = next
+        #expect(effects == [.invertFrom(frame: 6)] && state.message?.hasPrefix("inverting from scene 2 of 2") == true, "\(String(describing: state.message))")
+        for effect in effects { engine.perform(effect, &state) }
+        #expect(pump(engine, &state) { _ in self.jobs.all.count == 2 })
+        #expect(jobs.all[0].job.snapshot.phase == .cancelled && jobs.all[1].start == 6 && jobs.all[1].method == .scene)
+        // The cursor's scene lands before the frames before it that were still pending.
+        #expect(pump(engine, &state) { Self.done($0, 4..<8) })
+        #expect(state.frameLoss[3].isNaN, "frame 3 comes after the cursor's scene")
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" })
     }
 
     @Test func reRunRedoesOnlyTheScenesACutEditTouched() throws {

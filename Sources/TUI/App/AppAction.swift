@@ -26,6 +26,8 @@ public enum AppAction: Equatable, Sendable {
     case toggleCut
     case moveCut(Int)
     case rerun
+    /// Invert from the cursor's scene onwards first, then the scenes before it.
+    case invertFromCursor
     // Engine and session
     case chooseMethod, togglePause, export, save
     // Interpolation

@@ -7,6 +7,9 @@ public enum AppEffect: Equatable, Sendable {
     case export
     /// Re-invert these scenes (frame ranges), and only these.
     case rerun(scenes: [Range<Int>])
+    /// Invert what is not inverted yet, starting with the scene holding this frame (then the
+    /// scenes after it, then those before).
+    case invertFrom(frame: Int)
     case chooseMethod
     case togglePause
     /// Render G(lerp(w_start, w_end, t)) for the line between these frames' latents (the scene's

@@ -104,6 +104,10 @@ public enum AppUpdate {
             } else {
                 s.message = "no cut edits to re-run"
             }
+        case .invertFromCursor:
+            guard s.frameCount > 0 else { break }
+            effects.append(.invertFrom(frame: s.cursor))
+            s.message = "inverting from scene \(s.sceneIndex(containing: s.cursor) + 1) of \(s.scenes.count) onwards, then the scenes before it"
         case .chooseMethod:
             effects.append(.chooseMethod)
         case .togglePause:

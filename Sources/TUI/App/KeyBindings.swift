@@ -28,6 +28,7 @@ public enum KeyBindings {
             ]),
             .init("Engine and session", [
                 KeyHint("m", "choose the inversion method"),
+                KeyHint("f", "invert from the cursor's scene, then the rest"),
                 KeyHint("space", "pause / resume the engine"),
                 KeyHint("e", "export latents, video, cuts"),
                 KeyHint("s", "save the session"),

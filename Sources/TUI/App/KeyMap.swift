@@ -51,6 +51,7 @@ public enum KeyMap {
         case .character("["): return .moveCut(-1)
         case .character("]"): return .moveCut(1)
         case .character("r"): return .rerun
+        case .character("f"): return .invertFromCursor
         case .character("m"): return .chooseMethod
         case .character(" "): return .togglePause
         case .character("e"): return .export

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time the generator's forward and forward+backward, and OpenBLAS's sgemm.",
         discussion: """
             CONFIG is default64 (the bundled model's shape), paper256 (the official 256 px shape, random
-            weights), a fixture folder holding weights.safetensors, or a model file. With --torch-python,
+            weights), narrow256 (256 px, every per-frame tensor of paper256 but narrow channels), a fixture folder holding weights.safetensors, or a model file. With --torch-python,
             the PyTorch reference is timed on each configuration and batch right before linstory, and
             printed beside it with the ratio; with --reference, timings it wrote earlier (JSON lines from
             shared/bench/torch_reference.py --time) are. Benchmarks are measurements, not tests: run
@@ -37,6 +37,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time the film's one decode instead: a bare ffmpeg decode of this video, detection, and detection filling the frame store.")
     var decode: String?
     @Option(help: "--decode: the frame store's resolution.") var resolution: Int = 256
+    @Option(help: "Write a checkpoint with random weights of the first --config's shape to this safetensors file instead (the memory benchmark's model).")
+    var writeModel: String?
 
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
@@ -50,6 +52,16 @@ struct BenchCommand: ParsableCommand {
         try BLAS.load()
         Parallel.threads = threads
         if sequential { return try runSequential() }
+        if let writeModel {
+            guard let name = config.first, let shape = Self.shapes[name] else {
+                throw ValidationError("--write-model takes one of: \(Self.shapes.keys.sorted().joined(separator: ", "))")
+            }
+            let tensors = Generator.randomTensors(shape).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let config = #"{"conv_clamp": \#(shape.convClamp.map { "\($0)" } ?? "null"), "mapping_lr_multiplier": \#(shape.mappingLRMultiplier)}"#
+            try SafeTensorsWriter.write(tensors, metadata: ["config": config, "note": "random weights (linstory bench --write-model \(name))"], to: writeModel)
+            print("\(writeModel): \(name), \(shape.imgResolution) px, random weights")
+            return
+        }
         if let decode {
             print(try DecodeBenchmark.run(video: decode, resolution: resolution, reps: reps), terminator: "")
             return
@@ -100,17 +112,15 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    static let shapes = ["default64": Generator.default64Shape, "paper256": Generator.paper256Shape, "narrow256": Generator.narrow256Shape]
+
     static func generator(named name: String) throws -> Generator {
-        switch name {
-        case "default64": return try Generator.random(Generator.default64Shape)
-        case "paper256": return try Generator.random(Generator.paper256Shape)
-        default:
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
-                throw LinstoryError(.notFound, file: name, "no such configuration, folder or model file (try default64 or paper256)")
-            }
-            let path = isDirectory.boolValue ? (name as NSString).appendingPathComponent("weights.safetensors") : name
-            return try GeneratorCheckpoint.load(path: path).generator
+        if let shape = shapes[name] { return try Generator.random(shape) }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: name, isDirectory: &isDirectory) else {
+            throw LinstoryError(.notFound, file: name, "no such configuration, folder or model file (try \(shapes.keys.sorted().joined(separator: ", ")))")
         }
+        let path = isDirectory.boolValue ? (name as NSString).appendingPathComponent("weights.safetensors") : name
+        return try GeneratorCheckpoint.load(path: path).generator
     }
 }

@@ -36,6 +36,8 @@ struct UIDemoCommand: ParsableCommand {
                                                difference: AppState.absoluteDifference(target, reconstruction))
             case .togglePause:
                 state.engine.paused.toggle()
+            case .invertFrom(let frame):
+                state.message = "demo: would invert from frame \(frame)'s scene"
             case .rerun(let scenes):
                 state.message = "demo: would re-run \(scenes.count) scene\(scenes.count == 1 ? "" : "s")"
             case .save, .export, .chooseMethod:

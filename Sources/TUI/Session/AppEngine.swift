@@ -36,7 +36,7 @@ public final class AppEngine {
     /// How many of the job's finished frames have been folded into the state.
     private var finishedSeen = 0
     /// A job to start as soon as the running one has stopped (cancelling takes up to one step).
-    private var queued: (method: InversionMethod, redo: [Range<Int>])?
+    private var queued: (method: InversionMethod, redo: [Range<Int>], from: Int?)?
     let frames: FrameStore
     let renderer: PreviewRenderer
     private let exportStatus = ExportStatus()
@@ -125,7 +125,7 @@ public final class AppEngine {
             }
             if job.isDone, let next = queued {
                 queued = nil
-                startJob(method: next.method, redo: next.redo, state: &state)
+                startJob(method: next.method, redo: next.redo, from: next.from, state: &state)
             }
         }
         collectRenders(into: &state)
@@ -211,6 +211,13 @@ public final class AppEngine {
                 }
             }
             restart(method: method, redo: scenes, state: &state)
+        case .invertFrom(let frame):
+            saveCuts(state)
+            guard statistics != nil, cutsKnown else {
+                state.message = "the engine is still starting; f again in a moment"
+                return
+            }
+            restart(method: method, redo: [], from: frame, state: &state)
         case .chooseMethod:
             let all = InversionMethod.allCases
             switchMethod(to: all[(all.firstIndex(of: method)! + 1) % all.count], state: &state)
@@ -249,24 +256,30 @@ public final class AppEngine {
     }
 
     /// Stops the running job (if any) and starts another as soon as it has stopped.
-    private func restart(method: InversionMethod, redo: [Range<Int>], state: inout AppState) {
+    /// `from`: a frame whose scene goes first (the cursor's, when the user asks).
+    private func restart(method: InversionMethod, redo: [Range<Int>], from: Int? = nil, state: inout AppState) {
         if let job, !job.isDone {
             var redoAll = redo
-            if let q = queued, q.method == method { redoAll += q.redo }
-            queued = (method, redoAll)
+            var start = from
+            if let q = queued, q.method == method {
+                redoAll += q.redo
+                start = start ?? q.from
+            }
+            queued = (method, redoAll, start)
             job.cancel()
             state.engine.text = "switching"
         } else {
-            startJob(method: method, redo: redo, state: &state)
+            startJob(method: method, redo: redo, from: from, state: &state)
         }
     }
 
-    private func startJob(method: InversionMethod, redo: [Range<Int>], state: inout AppState) {
+    private func startJob(method: InversionMethod, redo: [Range<Int>], from: Int? = nil, state: inout AppState) {
         guard let statistics else { return }
         do {
             var inversion = SessionRun(method: method, budget: budget, settings: settings, lossName: lossName)
             // The UI shows held-out PSNR nowhere and the measurement costs a fit per scene.
             inversion.measureHeldOut = false
+            inversion.startFrame = from
             let job = try makeJob(inversion, statistics, SceneList(cuts: state.cuts, frames: frameCount), redo)
             self.job = job
             jobRevision = -1
@@ -285,13 +298,8 @@ public final class AppEngine {
 
     /// Each saved frame's final loss for the current method (NaN where none is saved).
     private func loadFrameLosses(into state: inout AppState) {
-        var losses = [Double](repeating: .nan, count: frameCount)
-        if let record = session.manifest[method] {
-            for i in 0..<frameCount where record.isDone(i) {
-                if let f = frames.result(i) { losses[i] = Double(f.finalLoss) }
-            }
-        }
-        state.frameLoss = FrameValues(losses)
+        let record = session.manifest[method]
+        state.frameLoss = FrameValues(frames.finalLosses(count: frameCount) { record?.isDone($0) ?? false })
     }
 
     // MARK: Files
