@@ -71,3 +71,9 @@ echo "The film's one decode (1080p H.264):"
 # PSNR against naive at naive's default budget (naive on every 10th frame).
 echo
 "$bin" bench --sequential --warm-steps 2,2.5,2.75,3,4 --first-steps 500 --threads "$threads"
+
+# Memory against the video's length (issue 16): peak RSS of invert (every method) and of the UI on
+# 1,000 / 5,000 / 20,000-frame 1080p videos with a 256 px model. Hours on 2 cores: MEMORY_LENGTHS and
+# MEMORY_METHODS choose less (see scripts/bench-memory.sh); MEMORY_LENGTHS=none skips it.
+echo
+if [ "${MEMORY_LENGTHS:-}" != none ]; then BIN="$bin" bash scripts/bench-memory.sh; fi

@@ -12,8 +12,20 @@ extension Generator {
         mappingFeatures: Array(repeating: 512, count: 9), blockChannels: [512, 512, 512, 512, 256, 128, 64],
         convClamp: 256, mappingLRMultiplier: 0.01)
 
+    /// 256 px with every tensor a frame brings (w_dim 512, 14 ws, noise maps up to 256x256) but narrow
+    /// channels, so that a benchmark of memory over thousands of frames runs in minutes, not days.
+    public static let narrow256Shape = GeneratorConfig(
+        zDim: 512, wDim: 512, imgResolution: 256, imgChannels: 3, mappingLayers: 8,
+        mappingFeatures: Array(repeating: 512, count: 9), blockChannels: [64, 64, 64, 32, 16, 8, 8],
+        convClamp: 256, mappingLRMultiplier: 0.01)
+
     /// A generator of `config`'s shape with Gaussian weights (as NVIDIA initialises them) from `seed`.
     public static func random(_ config: GeneratorConfig, seed: UInt64 = 0) throws -> Generator {
+        try GeneratorLoader.build(tensors: randomTensors(config, seed: seed), convClamp: config.convClamp, mappingLRMultiplier: config.mappingLRMultiplier, file: "random generator")
+    }
+
+    /// `random`'s weights under their official names (what a safetensors checkpoint holds).
+    public static func randomTensors(_ config: GeneratorConfig, seed: UInt64 = 0) -> [String: Tensor] {
         var rng = GaussianNoise(seed: seed)
         func randn(_ shape: [Int], scale: Float = 1) -> Tensor {
             Tensor(shape: shape) { p in for i in 0..<p.count { p[i] = rng.next() * scale } }
@@ -45,7 +57,7 @@ extension Generator {
             t["\(b).torgb.affine.weight"] = randn([c, config.wDim])
             t["\(b).torgb.affine.bias"] = Tensor(shape: [c], repeating: 1)
         }
-        return try GeneratorLoader.build(tensors: t, convClamp: config.convClamp, mappingLRMultiplier: config.mappingLRMultiplier, file: "random generator")
+        return t
     }
 }
 
