@@ -65,7 +65,7 @@ extension SafeTensorsWriter {
                     try value.withUnsafeBufferPointer { try stream.write(UnsafeRawBufferPointer($0), at: offset) }
                 #else
                     var bytes: [UInt8] = []
-                    value.withUnsafeBufferPointer { SafeTensorsWriter.appendLittleEndian($0, to: &bytes) }
+                    value.withUnsafeBufferPointer { LittleEndian.append($0, to: &bytes) }
                     try bytes.withUnsafeBytes { try stream.write($0, at: offset) }
                 #endif
             }

@@ -16,7 +16,7 @@ public enum SafeTensorsWriter {
         var bytes = layout.head
         bytes.reserveCapacity(layout.head.count + layout.dataSize)
         for placed in layout.tensors {
-            byName[placed.name]?.withUnsafeBufferPointer { appendLittleEndian($0, to: &bytes) }
+            byName[placed.name]?.withUnsafeBufferPointer { LittleEndian.append($0, to: &bytes) }
         }
         return bytes
     }
@@ -75,14 +75,5 @@ public enum SafeTensorsWriter {
         for i in 0..<8 { head.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
         head.append(contentsOf: json)
         return Layout(head: head, tensors: placed, dataSize: offset)
-    }
-
-    /// safetensors stores little-endian whatever the machine.
-    static func appendLittleEndian(_ values: UnsafeBufferPointer<Float>, to bytes: inout [UInt8]) {
-        #if _endian(little)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(values))
-        #else
-            for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        #endif
     }
 }

@@ -137,7 +137,7 @@ public struct NpyArray: Sendable {
     public static func encode(_ tensor: Tensor) -> [UInt8] {
         var out = header(for: tensor.shape)
         out.reserveCapacity(out.count + tensor.count * 4)
-        tensor.withUnsafeBufferPointer { appendLittleEndian($0, to: &out) }
+        tensor.withUnsafeBufferPointer { LittleEndian.append($0, to: &out) }
         return out
     }
 
@@ -260,13 +260,5 @@ public struct NpyArray: Sendable {
         out += version == 1 ? [UInt8(n & 0xFF), UInt8(n >> 8)]
             : [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24 & 0xFF)]
         return out + text
-    }
-
-    static func appendLittleEndian(_ values: UnsafeBufferPointer<Float>, to out: inout [UInt8]) {
-        #if _endian(little)
-        out.append(contentsOf: UnsafeRawBufferPointer(values))
-        #else
-        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-        #endif
     }
 }

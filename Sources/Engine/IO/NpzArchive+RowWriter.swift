@@ -58,7 +58,7 @@ extension NpzArchive {
             }
             var bytes: [UInt8] = []
             bytes.reserveCapacity(rowCount * 4)
-            row.withUnsafeBufferPointer { NpyArray.appendLittleEndian($0, to: &bytes) }
+            row.withUnsafeBufferPointer { LittleEndian.append($0, to: &bytes) }
             try bytes.withUnsafeBytes { raw in
                 try stream.append(raw)
                 crc = ZipArchive.crc32(raw, continuing: crc)
