@@ -67,7 +67,9 @@ final class SessionPreparationTests {
                 ws: ws.slice(k..<(k + 1)).reshaped([g.config.numWs, g.config.wDim]), noise: nil, lossHistory: [], finalLoss: 0, evaluations: 0))
         }
         let cuts = CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 6, fps: 25)])
-        let e = try prepared.session.export(method: .scene, frames: frames, cuts: cuts, generator: g, targets: StoredTargets(store: prepared.store, channels: 3))
+        let e = try prepared.session.export(
+            method: .scene, indices: frames.map(\.index), frame: { i in frames.first { $0.index == i }!.frame }, cuts: cuts, generator: g,
+            targets: StoredTargets(store: prepared.store, channels: 3))
         #expect(e.written == ["cuts.json", "cuts.csv", "scene.npz", "scene.mp4"] && e.framesInverted == 2)
         let npz = try NpzArchive.read(path: e.folder + "/scene.npz")
         #expect(sameBits(try #require(npz["w"]), ws))

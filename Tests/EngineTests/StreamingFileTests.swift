@@ -279,6 +279,26 @@ struct NpzRowWriterTests {
         }
     }
 
+    /// An export's npz: the streamed latents, then the frame indices after them.
+    @Test func arraysAfterTheStreamedOneMatchTheWholeFileWriter() throws {
+        let whole = ramp([5, 3, 4], seed: 2)
+        let frames = Tensor(shape: [5], values: [0, 2, 3, 7, 9])
+        try withScratchFolder { folder in
+            try NpzArchive.write([("w", whole), ("frames", frames)], to: folder + "/whole.npz")
+            let writer = try NpzArchive.RowWriter(path: folder + "/rows.npz", key: "w", rowShape: [3, 4], rows: 5)
+            for i in 0..<5 { try writer.append(whole.slice(i..<(i + 1))) }
+            try writer.commit(then: [("frames", frames)])
+            #expect(try AtomicFile.read(folder + "/rows.npz") == AtomicFile.read(folder + "/whole.npz"))
+            #expect(try NpzArchive.read(path: folder + "/rows.npz")["frames"] == frames)
+            // Two members named w.npy: refused, and the file never appears (once the writer is gone).
+            try {
+                let twice = try NpzArchive.RowWriter(path: folder + "/twice.npz", key: "w", rowShape: [1], rows: 0)
+                #expect(throws: LinstoryError.self) { try twice.commit(then: [("w", frames)]) }
+            }()
+            #expect(try contents(folder) == ["rows.npz", "whole.npz"])
+        }
+    }
+
     @Test func missingRowsRefuseCommitAndLeaveNoFile() throws {
         try withScratchFolder { folder in
             let path = folder + "/partial.npz"

@@ -66,16 +66,30 @@ extension NpzArchive {
             appended += 1
         }
 
-        /// Replaces `path` with the archive, once all `rows` rows have been appended.
-        public func commit() throws {
+        /// Replaces `path` with the archive, once all `rows` rows have been appended; `then` are
+        /// small arrays stored after the streamed one, in order (an export's frame indices): the file
+        /// is what `NpzArchive.write([(key, whole)] + then, to:)` writes.
+        public func commit(then extra: [(String, Tensor)] = []) throws {
             guard appended == rows else {
                 throw LinstoryError(.invalidValue, file: path, "only \(appended) of \(rows) rows were appended")
             }
             member.crc = crc
             try member.localHeader.withUnsafeBytes { try stream.write($0, at: 0) }
+            var central = member.centralEntry
             let tail: [UInt8]
             do {
-                tail = try ZipArchive.centralDirectory(member.centralEntry, entries: 1, at: stream.size)
+                for (key, tensor) in extra {
+                    let bytes = NpyArray.encode(tensor)
+                    guard key + ".npy" != String(decoding: member.name, as: UTF8.self) else {
+                        throw LinstoryError(.invalidValue, "cannot write a zip archive with two entries of the same name")
+                    }
+                    var next = try ZipArchive.StoredMember(name: key + ".npy", size: bytes.count, offset: stream.size)
+                    next.crc = bytes.withUnsafeBytes { ZipArchive.crc32($0) }
+                    try stream.append(next.localHeader)
+                    try stream.append(bytes)
+                    central += next.centralEntry
+                }
+                tail = try ZipArchive.centralDirectory(central, entries: 1 + extra.count, at: stream.size)
             } catch let error as LinstoryError {
                 throw error.about(file: path)
             }

@@ -28,30 +28,47 @@ extension SessionFolder {
     /// the cuts as JSON and PySceneDetect CSV; `METHOD.npz` with key `w` [N, num_ws, w_dim] (the frames
     /// given, like NVIDIA's projected_w.npz) and their window indices under `frames`; and
     /// `METHOD.mp4`, every target beside its reconstruction (black where a frame is not inverted).
-    /// `frames` in window numbering, ascending.
+    /// `indices`: the inverted frames, window numbering, ascending; `frame(i)` reads one (a frame at a
+    /// time, so a film's export holds one frame).
     public func export(
-        method: InversionMethod, frames: [(index: Int, frame: FrameInversion)], cuts: CutList, generator: Generator, targets: any TargetFrames
+        method: InversionMethod, indices: [Int], frame: (Int) throws -> FrameInversion, cuts: CutList, generator: Generator, targets: any TargetFrames
     ) throws -> Export {
         let folder = try ensureFolder("export")
         let key = method.rawValue
         try cuts.write(to: folder + "/cuts.json", format: .json)
         try cuts.write(to: folder + "/cuts.csv", format: .csv)
         var written = ["cuts.json", "cuts.csv"]
-        if !frames.isEmpty {
-            let ws = Tensor.concatenate(frames.map { $0.frame.ws.reshaped([1] + $0.frame.ws.shape) })
-            let index = Tensor(shape: [frames.count], values: frames.map { Float($0.index) })
-            try NpzArchive.write([("w", ws), ("frames", index)], to: "\(folder)/\(key).npz")
+        if let firstIndex = indices.first {
+            let npz = try NpzArchive.RowWriter(path: "\(folder)/\(key).npz", key: "w", rowShape: try frame(firstIndex).ws.shape, rows: indices.count)
+            for i in indices { try npz.append(try frame(i).ws) }
+            try npz.commit(then: [("frames", Tensor(shape: [indices.count], values: indices.map(Float.init)))])
             written.append("\(key).npz")
             if targets.frameShape[0] == 3 {
                 let workspace = SynthesisWorkspace(network: generator.synthesis, batch: 1)
-                var byIndex: [Int: FrameInversion] = [:]
-                for (i, f) in frames { byIndex[i] = f }
+                let inverted = Set(indices)
+                var failure: Error?
                 try Self.writeSideBySide(targets: targets, fps: manifest.fps, to: "\(folder)/\(key).mp4") { i in
-                    byIndex[i].map { generator.synthesis.renderImage($0, workspace: workspace) }
+                    guard inverted.contains(i), failure == nil else { return nil }
+                    do {
+                        return generator.synthesis.renderImage(try frame(i), workspace: workspace)
+                    } catch {
+                        failure = error
+                        return nil
+                    }
                 }
+                if let failure { throw failure }
                 written.append("\(key).mp4")
             }
         }
-        return Export(folder: folder, written: written, framesInverted: frames.count)
+        return Export(folder: folder, written: written, framesInverted: indices.count)
+    }
+
+    /// The method's result for window frame i as the UI and an export show it, read from the files:
+    /// a complete run's assembled latents (for smooth, the filtered ones), else the frame's own file.
+    public func result(method: InversionMethod, noiseNames: [String]) -> (Int) -> FrameInversion? {
+        if let latents = finishedLatents(method: method, noiseNames: noiseNames) {
+            return { try? latents.frame($0) }
+        }
+        return { readFrame(index: $0, method: method, noiseNames: noiseNames) }
     }
 }

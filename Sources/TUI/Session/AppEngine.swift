@@ -313,13 +313,22 @@ public final class AppEngine {
     /// own: the message comes when it is done.
     private func export(_ state: AppState) {
         saveCuts(state)
-        let done = (0..<frameCount).compactMap { i in frames.result(i).map { (index: i, frame: $0) } }
         let cuts = CutList(frames: frameCount, fps: fps, cuts: state.cuts)
         let session = self.session, generator = self.generator, targets = self.targets, method = self.method, status = exportStatus
         status.set("exporting \(method.rawValue) into \(session.folder)/export…")
         let thread = Thread {
             do {
-                let e = try session.export(method: method, frames: done, cuts: cuts, generator: generator, targets: targets)
+                // Read from the session a frame at a time: a film's export holds one frame.
+                let result = session.result(method: method, noiseNames: generator.synthesis.noiseLayerNames)
+                // The files, not the manifest: a running job saves frames the manifest read here has not seen.
+                let complete = session.finishedLatents(method: method, noiseNames: generator.synthesis.noiseLayerNames) != nil
+                let indices = (0..<targets.count).filter { complete || session.frameHeader(index: $0, method: method) != nil }
+                let e = try session.export(
+                    method: method, indices: indices,
+                    frame: { i in
+                        guard let f = result(i) else { throw LinstoryError(.corrupt, file: session.folder, "frame \(i) of '\(method.rawValue)' cannot be read back") }
+                        return f
+                    }, cuts: cuts, generator: generator, targets: targets)
                 let partial = e.framesInverted < targets.count ? " (\(e.framesInverted) of \(targets.count) frames inverted)" : ""
                 status.set("exported \(e.written.joined(separator: ", ")) into \(e.folder)\(partial)")
             } catch {
