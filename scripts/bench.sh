@@ -65,7 +65,11 @@ echo
 head -5 "$detect_dir/list.txt" >"$detect_dir/list5.txt"
 ffmpeg -nostdin -v error -f concat -safe 0 -i "$detect_dir/list5.txt" -vf scale=1920:1080 -c:v libx264 -preset veryfast -crf 20 "$detect_dir/film1080.mp4"
 echo "The film's one decode (1080p H.264):"
-"$bin" bench --decode "$detect_dir/film1080.mp4" --resolution 256 --reps 3
+if command -v "$scenedetect" >/dev/null 2>&1; then
+  "$bin" bench --decode "$detect_dir/film1080.mp4" --resolution 256 --reps 3 --scenedetect "$(command -v "$scenedetect")"
+else
+  "$bin" bench --decode "$detect_dir/film1080.mp4" --resolution 256 --reps 3
+fi
 
 # The sequential method in real time: frames per second within scenes and over the clip, and its
 # PSNR against naive at naive's default budget (naive on every 10th frame).

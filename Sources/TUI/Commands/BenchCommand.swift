@@ -37,6 +37,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time the film's one decode instead: a bare ffmpeg decode of this video, detection, and detection filling the frame store.")
     var decode: String?
     @Option(help: "--decode: the frame store's resolution.") var resolution: Int = 256
+    @Option(help: "--decode: a PySceneDetect `scenedetect` to time beside (its detect-adaptive).") var scenedetect: String?
     @Option(help: "Write a checkpoint with random weights of the first --config's shape to this safetensors file instead (the memory benchmark's model).")
     var writeModel: String?
 
@@ -63,7 +64,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if let decode {
-            print(try DecodeBenchmark.run(video: decode, resolution: resolution, reps: reps), terminator: "")
+            print(try DecodeBenchmark.run(video: decode, resolution: resolution, reps: reps, scenedetect: scenedetect), terminator: "")
             return
         }
         var rows: [BenchRow] = []
