@@ -214,7 +214,7 @@ public struct SessionFolder: Sendable {
         return try SessionLatents(path: path, noiseNames: noiseNames, first: manifest.first)
     }
 
-    /// Every frame of the assembled latents, or [] when there are none (a clip's worth: tests, `interpolate`).
+    /// Every frame of the assembled latents, or [] when there are none (a clip's worth, for tests).
     public func readLatents(method: InversionMethod, noiseNames: [String]) throws -> [FrameInversion] {
         try latents(method: method, noiseNames: noiseNames)?.all() ?? []
     }

@@ -59,7 +59,7 @@ public final class SessionLatents: Sendable {
     /// Every frame's final loss [N], or nil when the file predates them.
     public func finalLosses() throws -> [Float]? { hasFinalLoss ? try file.tensor("final_loss").scalars : nil }
 
-    /// Every frame (a clip's worth: tests, `interpolate` on a short session).
+    /// Every frame (a clip's worth, for tests).
     public func all() throws -> [FrameInversion] { try (0..<count).map(frame) }
 }
 
