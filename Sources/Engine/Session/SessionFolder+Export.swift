@@ -63,10 +63,16 @@ extension SessionFolder {
         return Export(folder: folder, written: written, framesInverted: indices.count)
     }
 
-    /// The method's result for window frame i as the UI and an export show it, read from the files:
-    /// a complete run's assembled latents (for smooth, the filtered ones), else the frame's own file.
+    /// The assembled latents where they, not the frame files, are the method's results: a complete
+    /// smooth run (its frame files hold naive's latents, the filter runs at assembly). nil otherwise.
+    public func resultsApartFromFrames(method: InversionMethod, noiseNames: [String]) -> SessionLatents? {
+        method == .smooth ? finishedLatents(method: method, noiseNames: noiseNames) : nil
+    }
+
+    /// The method's result for window frame i as the UI and an export show it, read from the files
+    /// (`resultsApartFromFrames`, else the frame's own file).
     public func result(method: InversionMethod, noiseNames: [String]) -> (Int) -> FrameInversion? {
-        if let latents = finishedLatents(method: method, noiseNames: noiseNames) {
+        if let latents = resultsApartFromFrames(method: method, noiseNames: noiseNames) {
             return { try? latents.frame($0) }
         }
         return { readFrame(index: $0, method: method, noiseNames: noiseNames) }

@@ -321,8 +321,8 @@ public final class AppEngine {
                 // Read from the session a frame at a time: a film's export holds one frame.
                 let result = session.result(method: method, noiseNames: generator.synthesis.noiseLayerNames)
                 // The files, not the manifest: a running job saves frames the manifest read here has not seen.
-                let complete = session.finishedLatents(method: method, noiseNames: generator.synthesis.noiseLayerNames) != nil
-                let indices = (0..<targets.count).filter { complete || session.frameHeader(index: $0, method: method) != nil }
+                let whole = session.resultsApartFromFrames(method: method, noiseNames: generator.synthesis.noiseLayerNames) != nil
+                let indices = (0..<targets.count).filter { whole || session.frameHeader(index: $0, method: method) != nil }
                 let e = try session.export(
                     method: method, indices: indices,
                     frame: { i in

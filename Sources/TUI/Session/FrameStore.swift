@@ -21,7 +21,7 @@ final class FrameStore {
     private var session: SessionFolder
     private let noiseNames: [String]
     private var entries: [Int: Entry] = [:]
-    /// smooth's results exist only in the assembled latents (its frame files hold naive's).
+    /// The assembled latents where they are the results (`SessionFolder.resultsApartFromFrames`).
     private var finished: SessionLatents?
     private var nextRenderID = 0
 
@@ -29,7 +29,7 @@ final class FrameStore {
         self.session = session
         self.method = method
         self.noiseNames = noiseNames
-        finished = Self.smoothResults(session, method, noiseNames)
+        finished = Self.resultsApartFromFrames(session, method, noiseNames)
     }
 
     /// Forgets everything: another method, or a run that completed (`session` read again).
@@ -37,7 +37,7 @@ final class FrameStore {
         self.method = method
         self.session = session
         entries = [:]
-        finished = Self.smoothResults(session, method, noiseNames)
+        finished = Self.resultsApartFromFrames(session, method, noiseNames)
     }
 
     /// The frame was saved again (or is being redone): its result and image are stale.
@@ -102,7 +102,7 @@ final class FrameStore {
 
     static let capacity = 512
 
-    private static func smoothResults(_ session: SessionFolder, _ method: InversionMethod, _ noiseNames: [String]) -> SessionLatents? {
-        method == .smooth ? session.finishedLatents(method: method, noiseNames: noiseNames) : nil
+    private static func resultsApartFromFrames(_ session: SessionFolder, _ method: InversionMethod, _ noiseNames: [String]) -> SessionLatents? {
+        session.resultsApartFromFrames(method: method, noiseNames: noiseNames)
     }
 }
