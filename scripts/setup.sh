@@ -18,6 +18,9 @@ packages=(
   xterm
   xdotool
   fonts-dejavu-core
+  # Cluster tests (../shared/slurm-testing.md): a private one-node Slurm cluster and its munge.
+  slurm-wlm
+  munge
 )
 
 missing=()

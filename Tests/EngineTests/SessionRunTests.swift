@@ -187,7 +187,7 @@ struct SessionRunTests {
         #expect(try SessionFolder.read(folder: bench.folder).manifest[.naive]?.status == "dddd")
     }
 
-    @Test("sequential: cancelled after two saved frames, reopened and resumed from the third (warm, 1 step each)")
+    @Test("sequential: cancelled after two saved frames, reopened and resumed: the scene in flight is done again from its start, and every frame equals an uninterrupted run's bit for bit")
     func sequentialResume() throws {
         let bench = try Bench()
         // 4 frames, one scene, budget 4: warm frames get max(1, 4 * 4 / (4 + 9)) = 1 step, the first 10.
@@ -202,9 +202,15 @@ struct SessionRunTests {
         var reopened = try bench.open()
         let second = RunRecorder()
         _ = try bench.run(.sequential, session: &reopened, budget: budget, resume: true, recorder: second)
-        #expect(second.stepFrames == [[2], [3]], "only the pending frames, warm-started: \(second.stepFrames)")
+        // A frame continues the one before with Adam's moments, which no file keeps: the scene is redone.
+        #expect(second.stepFrames == Array(repeating: [0], count: 10) + [[1], [2], [3]], "\(second.stepFrames)")
         let results = try bench.results(.sequential)
         for i in 0..<2 { #expect(Self.sameFrame(results[i], first.savedFrames[i]!), "frame \(i) must come back bit for bit") }
+        let whole = try Bench()
+        var wholeSession = try whole.open()
+        _ = try whole.run(.sequential, session: &wholeSession, budget: budget, resume: false, recorder: RunRecorder())
+        let uninterrupted = try whole.results(.sequential)
+        for i in 0..<4 { #expect(Self.sameFrame(results[i], uninterrupted[i]), "frame \(i) differs from an uninterrupted run's") }
         #expect(try SessionFolder.read(folder: bench.folder).manifest[.sequential]?.status == "dddd")
         #expect(bench.leftovers().isEmpty, "\(bench.leftovers())")
     }
@@ -405,16 +411,17 @@ extension SessionRunTests {
     }
 }
 
-/// Where sequential starts afresh: each scene's first clean frame, in window numbering; a scene of
-/// transition frames only is not a start (it goes on warm). The bench and the session share the rule.
+/// Where sequential starts afresh: each scene's first clean frame, in window numbering, or its first
+/// frame when it has only transition frames (a scene never continues from another, so that scenes
+/// can go to different workers). The bench and the session share the rule.
 extension SessionRunTests {
     @Test func sequentialStartsAtEachScenesFirstCleanFrame() {
         var scenes = SceneList(cuts: [SceneCut(frame: 4, fps: 25), SceneCut(frame: 7, fps: 25)], frames: 12)
         #expect(SessionRun.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 4, 7])
         scenes.scenes[1].clean = 4..<4  // all transition
         scenes.scenes[2].clean = 8..<12  // its first frame is a transition frame
-        #expect(SessionRun.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 8])
+        #expect(SessionRun.sequentialStartFrames(scenes, first: 0, count: 12) == [0, 4, 8])
         // A window from frame 2: numbering moves with it.
-        #expect(SessionRun.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 6])
+        #expect(SessionRun.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 2, 6])
     }
 }

@@ -20,6 +20,13 @@ public final class LatentOptimizer: @unchecked Sendable {
         rng = GaussianNoise(seed: settings.seed)
     }
 
+    /// Starts the random draws of one piece of work (a frame, or a batch named by its first frame's
+    /// clip index) afresh, so its result does not depend on what this optimiser did before: a frame
+    /// gets the same bits in a one-process run, a resumed one, or any shard of a split run.
+    public func reseed(stream: Int) {
+        rng = GaussianNoise(seed: settings.seed, stream: stream)
+    }
+
     var generator: Generator { step.generator }
     var numWs: Int { generator.config.numWs }
     var wDim: Int { generator.config.wDim }

@@ -87,6 +87,8 @@ public struct SequentialProjector: Sendable {
             if fresh { sceneRows = nil }
             let n = fresh ? schedule?.first ?? steps * firstStepFactor : schedule?.warmSteps(frame: indices[f]) ?? steps
             if fresh {
+                // The scene's draws start from its first frame's stream: the same in any worker.
+                optimizer.reseed(stream: indices[f])
                 state = optimizer.freshState()
             }
             // A warm frame keeps latents, noise and Adam's moments: the step sizes stay those that

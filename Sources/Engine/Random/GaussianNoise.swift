@@ -7,12 +7,25 @@ public struct GaussianNoise: Sendable {
 
     public init(seed: UInt64) { state = seed }
 
-    public mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+    /// Stream `stream` of `seed`: the draws of one piece of work (a frame, or a batch named by its
+    /// first frame), the same whichever process does it and whatever it did before, so that a film
+    /// split among workers gives the bits one process gives. The starting state is the seed and the
+    /// stream hashed together (SplitMix64's finaliser), so neighbouring streams start far apart.
+    public init(seed: UInt64, stream: Int) {
+        state = Self.mix(seed &+ Self.mix(UInt64(bitPattern: Int64(stream)) &+ 0x632B_E59B_D9B4_E019))
+    }
+
+    /// SplitMix64's output function: a bijective 64-bit hash.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    public mutating func nextUInt64() -> UInt64 {
+        defer { state &+= 0x9E37_79B9_7F4A_7C15 }
+        return Self.mix(state)
     }
 
     /// Uniform in (0, 1].

@@ -288,6 +288,40 @@ public struct SessionFolder: Sendable {
         return file
     }
 
+    /// A saved frame read back for further work (a warm start, smooth's copy of naive, the final
+    /// pass): unlike `readFrame`, an unreadable one is an error, since a run saved it.
+    public func savedFrame(index: Int, method: InversionMethod, noiseNames: [String]) throws -> FrameInversion {
+        guard let f = readFrame(index: index, method: method, noiseNames: noiseNames) else {
+            throw LinstoryError(.corrupt, file: framePath(method: method, index: index), "the saved frame cannot be read back; run this part again")
+        }
+        return f
+    }
+
+    /// Which of the window's `count` frames of `method` are saved, from the files themselves (what
+    /// any number of workers filling the session agree on): each saved frame's evaluations, nil for
+    /// a frame with no readable file. One directory listing and a header read a saved frame (only
+    /// those `within` a range of frames, when given: a worker looks at its own).
+    public func savedFrames(method: InversionMethod, count: Int, within: Range<Int>? = nil) -> [Int?] {
+        var evaluations = [Int?](repeating: nil, count: count)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/frames/\(method.rawValue)")) ?? []
+        let range = within ?? 0..<count
+        for name in names where name.hasSuffix(".safetensors") {
+            guard let i = Int(name.dropLast(".safetensors".count)), range.contains(i), i < count, let header = frameHeader(index: i, method: method) else { continue }
+            evaluations[i] = Int(header.metadata["evaluations"] ?? "") ?? 0
+        }
+        return evaluations
+    }
+
+    /// Frame numbers as short ranges, for messages: "3-7, 12, 40-41" (at most `limit` ranges, then "...").
+    public static func describe(frames: [Int], limit: Int = 6) -> String {
+        var runs: [ClosedRange<Int>] = []
+        for f in frames.sorted() {
+            if let last = runs.last, last.upperBound + 1 == f { runs[runs.count - 1] = last.lowerBound...f } else { runs.append(f...f) }
+        }
+        let shown = runs.prefix(limit).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+        return shown.joined(separator: ", ") + (runs.count > limit ? ", ... (\(runs.count) ranges)" : "")
+    }
+
     /// Forgets every saved frame of `method`.
     public func removeFrames(method: InversionMethod) {
         try? FileManager.default.removeItem(atPath: "\(folder)/frames/\(method.rawValue)")

@@ -91,7 +91,10 @@ public struct SessionPreparation: Sendable {
         if let curve { try session.writeDetectionCurve(curve) }
         var prepared = SessionPreparation(session: session, store: store, cuts: nil, curve: curve ?? session.readDetectionCurve())
         if let cutsFile {
-            try prepared.saveCuts(try CutList.read(path: cutsFile, fps: h.fps, frames: h.videoFrames))
+            let given = try CutList.read(path: cutsFile, fps: h.fps, frames: h.videoFrames)
+            // The same list again (every worker of a split run is given it) leaves the file alone.
+            let own = sessionCuts ? try? CutList.read(path: session.cutsPath, fps: h.fps, frames: h.videoFrames) : nil
+            if own == given { prepared.cuts = given } else { try prepared.saveCuts(given) }
         } else if sessionCuts {
             prepared.cuts = try CutList.read(path: session.cutsPath, fps: h.fps, frames: h.videoFrames)
         } else if detection == .now {

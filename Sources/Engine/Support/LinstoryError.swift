@@ -25,6 +25,9 @@ public struct LinstoryError: Error, CustomStringConvertible, Sendable, Equatable
         case tool
         /// A value given by the user or the caller is out of range or malformed.
         case invalidValue
+        /// Work that needs every frame asked for before the frames are all there (finalising a session
+        /// whose workers have not finished).
+        case incomplete
     }
 
     public let kind: Kind

@@ -32,7 +32,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "--sequential: the model (default: the bundled one).") var model: String?
     @Option(help: "--sequential: warm steps per frame to try, e.g. 1,2,2.75,4 (fractions spread evenly over the frames).") var warmSteps: String = "1,2,4"
     @Option(help: "--sequential: steps at each scene's first frame.") var firstSteps: Int = 100
-    @Option(help: "--sequential: naive's steps (its default budget) and every how many frames it runs.") var naiveSteps: Int = InvertCommand.defaultBudget
+    @Option(help: "--sequential: naive's steps (its default budget) and every how many frames it runs.") var naiveSteps: Int = InversionOptions.defaultBudget
     @Option(help: "--sequential: naive runs on every Nth frame.") var naiveStride: Int = 10
     @Option(help: "Time the film's one decode instead: a bare ffmpeg decode of this video, detection, and detection filling the frame store.")
     var decode: String?

@@ -15,66 +15,33 @@ struct InvertCommand: ParsableCommand {
             reconstructions, loss histories, metrics and a side-by-side mp4. Ctrl-C saves; --resume goes on.
             """)
 
-    @Argument(help: "A video file or a folder of PNGs.") var video: String
-    @Option(help: "The generator checkpoint.") var model: String
-    @Option(help: "naive, smooth, sequential or scene.") var method: InversionMethod = .scene
-    @Option(help: "The session folder.") var out: String
-    @Option(help: "Evaluations per frame (default 200; --steps is the same for naive).") var budget: Int?
-    @Option(help: "Steps per frame for naive/smooth (an alias of --budget).") var steps: Int?
-    @Option(help: "w, w+, or w+fine (W+ with the fine layers shared per scene).") var space: LatentSpace = .wPlus
-    @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
-    @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
-    @Option(help: "center-crop, letterbox or stretch.") var fit: FitPolicy = .centerCrop
-    @Option(help: "Image loss: \(ImageLosses.names.joined(separator: ", ")).") var loss: String = "default"
-    @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
-    @Option(help: "Weight of the Gaussianized-W prior (0 = off).") var prior: Float = 0
-    @Option(help: "Frames per generator batch.") var batch: Int = 8
-    @Option(help: "Seed for noise initialisation.") var seed: UInt64 = 0
+    @OptionGroup var options: InversionOptions
     @Flag(help: "Continue an interrupted run in the same session.") var resume = false
-    @Option(help: "sequential: steps per warm-started frame, given outright instead of a share of --budget; fractions spread evenly (2.75: three frames in four get 3). 2.75 runs the bundled model in real time.")
-    var warmSteps: Double?
-    @Option(help: "sequential with --warm-steps: steps at each scene's first frame (default 10 x --warm-steps).") var firstSteps: Int?
-
-    static let defaultBudget = 200
+    @Option(help: "Invert only shard I of N (whole scenes, balanced by frames; implies --resume); many workers may fill one session at once. Then: linstory finalize SESSION.")
+    var shard: String?
 
     func validate() throws {
-        if let b = budget ?? steps, b < 1 { throw ValidationError("--budget must be at least 1") }
-        if batch < 1 { throw ValidationError("--batch must be at least 1") }
-        if (warmSteps != nil || firstSteps != nil) && method != .sequential {
-            throw ValidationError("--warm-steps and --first-steps are for --method sequential")
-        }
-        if firstSteps != nil && warmSteps == nil { throw ValidationError("--first-steps needs --warm-steps") }
-        if let w = warmSteps, !(w >= 1 && w <= 10_000) { throw ValidationError("--warm-steps must be between 1 and 10000") }
-        if let f = firstSteps, f < 1 { throw ValidationError("--first-steps must be at least 1") }
-    }
-
-    var schedule: SequentialProjector.Schedule? {
-        warmSteps.map { SequentialProjector.Schedule(warm: $0, first: firstSteps ?? Int((10 * $0).rounded())) }
+        if let shard { _ = try SessionShard(parsing: shard) }
     }
 
     func run() throws {
         Interrupt.install()
-        let context = try ModelContext(model: model)
+        if let shard { return try runShard(try SessionShard(parsing: shard)) }
+        let context = try ModelContext(model: options.model)
         let g = context.generator
+        let method = options.method, out = options.out
         var prepared = try CommandSession.prepare(
-            video: video, model: model, out: out, resolution: g.config.imgResolution, fit: fit, window: frames?.range, cutsFile: cuts)
+            video: options.video, model: options.model, out: out, resolution: g.config.imgResolution, fit: options.fit,
+            window: options.frames?.range, cutsFile: options.cuts)
         // Read from the session's frame store a batch or a scene at a time, as the run needs them.
         let targets = StoredTargets(store: prepared.store, channels: g.config.imgChannels)
         let cutList = prepared.cuts!
         let count = prepared.count
-        var settings = InversionSettings()
-        settings.space = space
-        settings.optimizeNoise = !noNoise
-        settings.priorWeight = prior
-        settings.batch = batch
-        settings.seed = seed
-        let budget = self.budget ?? steps ?? Self.defaultBudget
+        var inversion = options.run
         let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: prepared.session.manifest.first, count: count).count
-        let total = schedule?.evaluations(frames: count, sceneStarts: starts) ?? budget * count
+        let total = options.schedule?.evaluations(frames: count, sceneStarts: starts) ?? inversion.budget * count
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
         let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
-        var inversion = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
-        inversion.sequentialSchedule = schedule
         inversion.onFinishing = { report.finishing($0, $1) }
         let outcome: SessionRun.Outcome
         do {
@@ -95,5 +62,53 @@ struct InvertCommand: ParsableCommand {
         print(MetricsTable.render([(method.rawValue, outcome.metrics, outcome.seconds)]))
         for note in outcome.notes { print("note: \(note)") }
         print("session: \(out) (latents/\(method.rawValue).npz, \(method.rawValue).mp4)")
+    }
+
+    /// One worker's share: the session prepared under its lock (the first worker decodes the video
+    /// and records the settings; the others find them), then the shard's scenes, then a word on what
+    /// is left. The session's files that need every frame come from `linstory finalize`.
+    private func runShard(_ shard: SessionShard) throws {
+        let context = try ModelContext(model: options.model)
+        let g = context.generator
+        let method = options.method, out = options.out
+        let inversion = options.run
+        var prepared: SessionPreparation
+        do {
+            let lock = try SessionLock(folder: out)
+            prepared = try CommandSession.prepare(
+                video: options.video, model: options.model, out: out, resolution: g.config.imgResolution, fit: options.fit,
+                window: options.frames?.range, cutsFile: options.cuts)
+            try inversion.adopt(session: &prepared.session)
+            withExtendedLifetime(lock) {}
+        }
+        let cutList = prepared.cuts!
+        let targets = StoredTargets(store: prepared.store, channels: g.config.imgChannels)
+        let local = SessionRun.localScenes(cutList.scenes, first: prepared.session.manifest.first, count: prepared.count)
+        let mine = shard.scenes(of: local)
+        let frames = mine.reduce(0) { $0 + $1.frames.count }
+        let starts = ClipInversion.sequentialStarts(local.map(\.frames), clean: local.map(\.clean)).count
+        let perFrame = options.schedule.map { Double($0.evaluations(frames: prepared.count, sceneStarts: starts)) / Double(max(1, prepared.count)) }
+            ?? Double(inversion.budget)
+        let progress = CommandLineProgress(total: Int(perFrame * Double(frames)), label: "\(method.rawValue) \(shard)", unit: "it")
+        let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
+        let environment = ProcessInfo.processInfo.environment
+        let job = environment["SLURM_ARRAY_JOB_ID"].map { "\($0)_\(environment["SLURM_ARRAY_TASK_ID"] ?? "")" } ?? environment["SLURM_JOB_ID"]
+        let outcome: SessionRun.ShardOutcome
+        do {
+            outcome = try inversion.runShard(
+                shard, session: prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes, job: job
+            ) { p in
+                report.step(p)
+                return !Interrupt.requested
+            }
+        } catch is InversionCancelled {
+            report.finish()
+            FileHandle.standardError.write("interrupted: shard \(shard) stopped in \(out); run it again to finish it\n".data(using: .utf8)!)
+            throw ExitCode(130)
+        }
+        report.finish()
+        let s = outcome.status
+        print("shard \(shard) of \(method.rawValue): \(s.framesDone) of \(s.frames) frames saved (\(outcome.framesInverted) inverted now, \(s.scenes) scenes)")
+        print("when every shard is done: linstory finalize \(out) --method \(method.rawValue)   (progress: linstory status \(out))")
     }
 }
