@@ -31,6 +31,11 @@ public struct SessionFolder: Sendable {
         /// sequential's steps when given outright rather than derived from the budget (absent in
         /// sessions written before it existed, which read as nil).
         public var schedule: SequentialProjector.Schedule?
+        /// Frames per batch, whether noise maps are optimised, the prior's weight: part of what a
+        /// frame's bits depend on (absent in sessions written before they were recorded: not checked).
+        public var batch: Int?
+        public var noise: Bool?
+        public var prior: Float?
 
         /// A fresh record for `inversion` over `count` frames: nothing saved yet.
         public init(for inversion: SessionRun, count: Int) {
@@ -44,12 +49,17 @@ public struct SessionFolder: Sendable {
             evaluations = 0
             notes = []
             schedule = inversion.method == .sequential ? inversion.sequentialSchedule : nil
+            batch = inversion.settings.batch
+            noise = inversion.settings.optimizeNoise
+            prior = inversion.settings.priorWeight
         }
 
         /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
         public func matches(_ inversion: SessionRun, count: Int) -> Bool {
-            budget == inversion.budget && space == inversion.settings.space.rawValue && loss == inversion.lossName && status.count == count
+            let s = inversion.settings
+            return budget == inversion.budget && space == s.space.rawValue && loss == inversion.lossName && status.count == count
                 && schedule == (inversion.method == .sequential ? inversion.sequentialSchedule : nil)
+                && (batch ?? s.batch) == s.batch && (noise ?? s.optimizeNoise) == s.optimizeNoise && (prior ?? s.priorWeight) == s.priorWeight
         }
 
         /// How many window frames are saved.
@@ -110,6 +120,12 @@ public struct SessionFolder: Sendable {
     /// The scene detector's difference curve over the whole video (one value a frame, .npy), kept so
     /// that opening the session again shows it without decoding the video.
     public var detectionCurvePath: String { folder + "/detection-curve.npy" }
+
+    /// The session's cut list (`cuts.json`); none saved yet reads as no cuts (one scene).
+    public func cutList() throws -> CutList {
+        guard FileManager.default.fileExists(atPath: cutsPath) else { return CutList(frames: manifest.videoFrames, fps: manifest.fps, cuts: []) }
+        return try CutList.read(path: cutsPath, fps: manifest.fps, frames: manifest.videoFrames)
+    }
 
     public func writeDetectionCurve(_ curve: [Float]) throws {
         try NpyArray.write(Tensor(shape: [curve.count], values: curve), to: detectionCurvePath)

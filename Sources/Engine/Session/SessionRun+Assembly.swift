@@ -24,6 +24,9 @@ extension SessionRun {
         }
         record.status = String(repeating: "d", count: count)
         record.evaluations = evaluations.reduce(0) { $0 + ($1 ?? 0) }
+        // Workers of a split run keep their time in their status files, not the manifest.
+        let shardSeconds = session.shardStatuses(method: method).values.reduce(0) { $0 + $1.seconds }
+        if record.seconds == 0 { record.seconds = shardSeconds }
         session.manifest[method] = record
         let noiseNames = generator.synthesis.noiseLayerNames
         let s = session

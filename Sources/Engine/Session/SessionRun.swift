@@ -30,6 +30,21 @@ public struct SessionRun: Sendable {
         self.lossName = lossName
     }
 
+    /// The run a session's record describes (what `finalize` finishes, `status` reports).
+    public init(method: InversionMethod, record: SessionFolder.MethodRecord) throws {
+        var settings = InversionSettings()
+        guard let space = LatentSpace(rawValue: record.space) else {
+            throw LinstoryError(.corrupt, "the session's \(method.rawValue) record names an unknown latent space '\(record.space)'")
+        }
+        settings.space = space
+        settings.seed = record.seed
+        if let b = record.batch { settings.batch = b }
+        if let n = record.noise { settings.optimizeNoise = n }
+        if let p = record.prior { settings.priorWeight = p }
+        self.init(method: method, budget: record.budget, settings: settings, lossName: record.loss)
+        sequentialSchedule = method == .sequential ? record.schedule : nil
+    }
+
     /// What a run gives back besides the session's files (which hold its frames: `SessionFolder.latents`).
     public struct Outcome: Sendable {
         public var metrics: ClipMetrics
