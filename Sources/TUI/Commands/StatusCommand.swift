@@ -47,8 +47,11 @@ struct StatusCommand: ParsableCommand {
                 if let host = sh.host { detail.append(host) }
                 if let u = sh.updated { detail.append("updated \(Self.ago(now.timeIntervalSince(u))) ago") }
                 if let message = sh.message, sh.state != "complete" { detail.append(message) }
-                lines.append(String(format: "  shard %-7@ %-20@ %6d/%-6d %-12@", sh.shard, range, sh.done, sh.frames, sh.state)
-                    + (detail.isEmpty ? "" : "  (" + detail.joined(separator: ", ") + ")"))
+                func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
+                let counts = String(repeating: " ", count: max(0, 7 - "\(sh.done)".count)) + "\(sh.done)/\(sh.frames)"
+                let line = "  shard " + pad(sh.shard, 6) + pad(range, 22) + pad(counts, 15) + pad(sh.state, 12)
+                    + (detail.isEmpty ? "" : "(" + detail.joined(separator: ", ") + ")")
+                lines.append(line.replacingOccurrences(of: " +$", with: "", options: .regularExpression))
             }
             if m.done < m.frames { lines.append("  missing: frames \(m.missing)") }
             if !m.incompleteShards.isEmpty, let n = m.shards.first?.count {
