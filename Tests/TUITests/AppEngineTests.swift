@@ -209,4 +209,40 @@ final class AppEngineTests {
         #expect(jobs.all[1].method == .scene && jobs.all[1].redo == [4..<8])
         #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" })
     }
+
+    /// A session a cluster fills: its shards' status files say so, and the UI watches instead of
+    /// starting a job of its own, shows the workers' frames as their files land, says when the
+    /// workers finalize, and starts work only when asked (f).
+    @Test func aSessionWorkersFillIsWatchedNotInverted() throws {
+        var session = prepared.session
+        let run = SessionRun(method: .scene, budget: 10, settings: InversionSettings(), lossName: "default")
+        try run.adopt(session: &session)
+        let shard = try SessionShard(index: 1, count: 2)
+        let now = Date()
+        try session.writeShardStatus(ShardStatus(
+            shard: "1/2", method: "scene", state: .running, frames: 4, framesDone: 0, firstFrame: 0, lastFrame: 3, scenes: 1, evaluations: 0,
+            seconds: 0, host: "node1", pid: 1, job: "7_1", started: now, updated: now, message: nil), method: .scene, shard: shard)
+        let engine = makeEngine(steps: 2)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { $0.engine.text.hasPrefix("watching scene: 0/8") }, "\(state.engine.text)")
+        // A worker saves frames 0-2 (as runShard writes them).
+        let ws = Tensor(shape: [generator.config.numWs, generator.config.wDim]) { p in for i in 0..<p.count { p[i] = 0.1 } }
+        for f in 0..<3 {
+            try session.writeFrame(
+                FrameInversion(ws: ws, noise: nil, lossHistory: [1], finalLoss: 0.5 + Float(f), evaluations: 10), index: f, method: .scene,
+                noiseNames: generator.synthesis.noiseLayerNames)
+        }
+        #expect(pump(engine, &state) { Self.done($0, 0..<3) }, "\(state.engine.text)")
+        #expect(Array(state.frameLoss[0..<3]) == [0.5, 1.5, 2.5] && state.frameLoss[3].isNaN)
+        #expect(state.engine.text.hasPrefix("watching scene: 3/8 frames saved by workers (shards: 1 running)"), "\(state.engine.text)")
+        Thread.sleep(forTimeInterval: 0.3)
+        engine.receive(&state)
+        #expect(jobs.all.isEmpty, "the UI started work of its own")
+        // Asked (f on frame 4), it inverts here.
+        engine.perform(.invertFrom(frame: 4), &state)
+        #expect(pump(engine, &state) { _ in self.jobs.all.count == 1 })
+        #expect(jobs.all[0].start == 4)
+    }
 }

@@ -319,13 +319,22 @@ public struct SessionFolder: Sendable {
     /// those `within` a range of frames, when given: a worker looks at its own).
     public func savedFrames(method: InversionMethod, count: Int, within: Range<Int>? = nil) -> [Int?] {
         var evaluations = [Int?](repeating: nil, count: count)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/frames/\(method.rawValue)")) ?? []
         let range = within ?? 0..<count
-        for name in names where name.hasSuffix(".safetensors") {
-            guard let i = Int(name.dropLast(".safetensors".count)), range.contains(i), i < count, let header = frameHeader(index: i, method: method) else { continue }
+        for i in savedFrameIndices(method: method, count: count) where range.contains(i) {
+            guard let header = frameHeader(index: i, method: method) else { continue }
             evaluations[i] = Int(header.metadata["evaluations"] ?? "") ?? 0
         }
         return evaluations
+    }
+
+    /// The window frames of `method` whose files are there, from a directory listing alone (no file
+    /// is opened): what a watcher polls.
+    public func savedFrameIndices(method: InversionMethod, count: Int) -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/frames/\(method.rawValue)")) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".safetensors"), let i = Int(name.dropLast(".safetensors".count)), i >= 0, i < count else { return nil }
+            return i
+        }.sorted()
     }
 
     /// Frame numbers as short ranges, for messages: "3-7, 12, 40-41" (at most `limit` ranges, then "...").

@@ -89,6 +89,28 @@ public struct ShardStatus: Sendable, Codable, Equatable {
     public var started: Date
     public var updated: Date
     public var message: String?
+
+    public init(
+        shard: String, method: String, state: State, frames: Int, framesDone: Int, firstFrame: Int?, lastFrame: Int?, scenes: Int,
+        evaluations: Int, seconds: Double, host: String, pid: Int32, job: String?, started: Date, updated: Date, message: String?
+    ) {
+        self.shard = shard
+        self.method = method
+        self.state = state
+        self.frames = frames
+        self.framesDone = framesDone
+        self.firstFrame = firstFrame
+        self.lastFrame = lastFrame
+        self.scenes = scenes
+        self.evaluations = evaluations
+        self.seconds = seconds
+        self.host = host
+        self.pid = pid
+        self.job = job
+        self.started = started
+        self.updated = updated
+        self.message = message
+    }
 }
 
 extension SessionFolder {

@@ -39,6 +39,10 @@ public final class AppEngine {
     private var queued: (method: InversionMethod, redo: [Range<Int>], from: Int?)?
     let frames: FrameStore
     let renderer: PreviewRenderer
+    /// Set while other processes fill the current method (a cluster's shards): the UI shows their
+    /// frames as they land and starts no work of its own until asked (f, r).
+    private var watcher: SessionWatcher?
+    private var watcherRevision = -1
     private let exportStatus = ExportStatus()
 
     public init(
@@ -85,7 +89,47 @@ public final class AppEngine {
     }
 
     /// Starts the background work (statistics, detection); inversion follows when both are in.
-    public func begin() { start.start() }
+    public func begin() {
+        start.start()
+        watchIfFilledElsewhere()
+    }
+
+    /// Watches the current method when a cluster's shards fill it (`SessionWatcher.shouldWatch`).
+    private func watchIfFilledElsewhere() {
+        watcher?.stop()
+        watcher = nil
+        watcherRevision = -1
+        guard SessionWatcher.shouldWatch(session, method: method) else { return }
+        let known = Set(session.savedFrameIndices(method: method, count: frameCount))
+        let w = SessionWatcher(session: session, method: method, known: known)
+        w.start()
+        watcher = w
+    }
+
+    /// The frames the watched workers saved since the last pass, and their shards' word.
+    private func foldWatched(_ watcher: SessionWatcher, into state: inout AppState) {
+        let snap = watcher.snapshot
+        guard snap.revision != watcherRevision else { return }
+        watcherRevision = snap.revision
+        if state.frameLoss.count < frameCount { state.frameLoss += Array(repeating: .nan, count: frameCount - state.frameLoss.count) }
+        for (frame, loss) in watcher.take() where frame < frameCount {
+            state.frameLoss[frame] = Double(loss)
+            frames.frameChanged(frame)
+            if frame == state.cursor { show(frame: frame, in: &state) }
+        }
+        let shards = snap.shards.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        state.engine.text = "watching \(method.rawValue): \(snap.saved)/\(snap.count) frames saved by workers (shards: \(shards)); f inverts here"
+        if snap.finalized {
+            // The workers' finalize may replace every frame's result (smooth): read them again.
+            watcher.stop()
+            self.watcher = nil
+            reloadSession()
+            frames.reset(method: method, session: session)
+            loadFrameLosses(into: &state)
+            show(frame: state.cursor, in: &state)
+            state.engine.text = "idle: \(method.rawValue) done (finalized by the workers)"
+        }
+    }
 
     // MARK: Snapshots in
 
@@ -114,9 +158,10 @@ public final class AppEngine {
             }
             if s.cuts != nil, statistics != nil, job == nil, queued == nil, state.engine.error == nil {
                 cutsKnown = true
-                startJob(method: method, redo: [], state: &state)
+                if watcher == nil { startJob(method: method, redo: [], state: &state) }
             }
         }
+        if let watcher { foldWatched(watcher, into: &state) }
         if let job {
             if job.revision != jobRevision {
                 let snap = job.snapshot
@@ -188,6 +233,7 @@ public final class AppEngine {
         switch effect {
         case .quit:
             saveCuts(state)
+            stopWatching()
             if let job {
                 job.cancel()
                 job.wait()
@@ -200,6 +246,7 @@ public final class AppEngine {
             export(state)
         case .rerun(let scenes):
             saveCuts(state)
+            stopWatching()
             guard statistics != nil, cutsKnown else {
                 state.message = "the engine is still starting; r again in a moment"
                 return
@@ -213,6 +260,7 @@ public final class AppEngine {
             restart(method: method, redo: scenes, state: &state)
         case .invertFrom(let frame):
             saveCuts(state)
+            stopWatching()
             guard statistics != nil, cutsKnown else {
                 state.message = "the engine is still starting; f again in a moment"
                 return
@@ -252,7 +300,14 @@ public final class AppEngine {
         loadFrameLosses(into: &state)
         show(frame: state.cursor, in: &state)
         state.message = "method: \(next.rawValue) (m for the next: \(InversionMethod.allCases.map(\.rawValue).joined(separator: ", ")))"
-        if statistics != nil, cutsKnown { restart(method: next, redo: [], state: &state) }
+        watchIfFilledElsewhere()
+        if watcher != nil {
+            // Workers fill this method: watch them; a job of ours for the previous method stops.
+            job?.cancel()
+            queued = nil
+        } else if statistics != nil, cutsKnown {
+            restart(method: next, redo: [], state: &state)
+        }
     }
 
     /// Stops the running job (if any) and starts another as soon as it has stopped.
@@ -292,21 +347,31 @@ public final class AppEngine {
         }
     }
 
+    /// The user asked for work here: what the workers save still shows, through our own job's reads.
+    private func stopWatching() {
+        watcher?.stop()
+        watcher = nil
+    }
+
     private func reloadSession() {
         if let s = try? SessionFolder.read(folder: session.folder) { session = s }
     }
 
     /// Each saved frame's final loss for the current method (NaN where none is saved).
     private func loadFrameLosses(into state: inout AppState) {
-        let record = session.manifest[method]
-        state.frameLoss = FrameValues(frames.finalLosses(count: frameCount) { record?.isDone($0) ?? false })
+        // The files, not the manifest's status: workers of a split run save frames it never records.
+        let saved = Set(session.savedFrameIndices(method: method, count: frameCount))
+        state.frameLoss = FrameValues(frames.finalLosses(count: frameCount) { saved.contains($0) })
     }
 
     // MARK: Files
 
     private func saveCuts(_ state: AppState) {
         guard cutsKnown else { return }
-        try? CutList(frames: frameCount, fps: fps, cuts: state.cuts).write(to: session.cutsPath, format: .json)
+        let cuts = CutList(frames: frameCount, fps: fps, cuts: state.cuts)
+        // Unchanged cuts leave the file alone (workers of a split run read it).
+        if (try? CutList.read(path: session.cutsPath, fps: fps, frames: frameCount)) == cuts { return }
+        try? cuts.write(to: session.cutsPath, format: .json)
     }
 
     /// The session's export of what is inverted so far (`SessionFolder.export`), on a thread of its
