@@ -15,9 +15,8 @@ public struct SessionRun: Sendable {
     /// sequential only: steps given outright (real time) instead of derived from `budget`.
     public var sequentialSchedule: SequentialProjector.Schedule?
     /// A window frame whose scene is inverted first, then the scenes after it, then those before
-    /// (the UI's "from here"). A scene whose predecessor is not done yet starts without a warm start
-    /// from it, so results can differ from an in-order run's in the frames before a scene's first
-    /// clean frame. nil: in order.
+    /// (the UI's "from here"). Scenes are inverted each on its own, so the order changes no result.
+    /// nil: in order.
     public var startFrame: Int?
     /// Hears the final pass over the frames (renders, metrics, files: minutes on a film), frames
     /// done of total, after each frame and once more when the held-out test is done.
