@@ -47,7 +47,8 @@ struct SlurmEndToEndTests {
         try ExternalProcess.require(FileManager.default.isExecutableFile(atPath: Self.binary), "the release binary (\(Self.binary))")
         let cluster = try SlurmCluster()
         defer { cluster.stop() }
-        let session = cluster.directory + "/session"
+        // A space in the path: the scripts must quote it (the #SBATCH lines and the commands).
+        let session = cluster.directory + "/film session"
         let environment = cluster.environment
 
         // Submit: the session is prepared here, then 4 tasks (2 run at once on 2 cores) and finalize.

@@ -66,13 +66,7 @@ public enum SlurmClient {
     }
 
     /// "1-3,5,7-8": task numbers as sbatch's --array takes them.
-    public static func arraySpec(_ tasks: [Int]) -> String {
-        var runs: [ClosedRange<Int>] = []
-        for v in tasks.sorted() {
-            if let last = runs.last, last.upperBound + 1 == v { runs[runs.count - 1] = last.lowerBound...v } else if runs.last?.contains(v) != true { runs.append(v...v) }
-        }
-        return runs.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
-    }
+    public static func arraySpec(_ tasks: [Int]) -> String { IntegerRuns.text(tasks, separator: ",") }
 
     /// A word for bash: as it is when plain, else single-quoted.
     public static func quoted(_ word: String) -> String {

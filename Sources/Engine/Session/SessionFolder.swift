@@ -339,12 +339,9 @@ public struct SessionFolder: Sendable {
 
     /// Frame numbers as short ranges, for messages: "3-7, 12, 40-41" (at most `limit` ranges, then "...").
     public static func describe(frames: [Int], limit: Int = 6) -> String {
-        var runs: [ClosedRange<Int>] = []
-        for f in frames.sorted() {
-            if let last = runs.last, last.upperBound + 1 == f { runs[runs.count - 1] = last.lowerBound...f } else { runs.append(f...f) }
-        }
-        let shown = runs.prefix(limit).map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
-        return shown.joined(separator: ", ") + (runs.count > limit ? ", ... (\(runs.count) ranges)" : "")
+        let runs = IntegerRuns.runs(frames)
+        let shown = runs.prefix(limit).map(IntegerRuns.text).joined(separator: ", ")
+        return shown + (runs.count > limit ? ", ... (\(runs.count) ranges)" : "")
     }
 
     /// Forgets every saved frame of `method`.

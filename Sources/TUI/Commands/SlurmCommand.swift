@@ -85,7 +85,7 @@ struct SlurmCommand: ParsableCommand {
             # linstory: \(method.rawValue) over \(out), one shard of \(tasks) per array task (written by linstory slurm).
             #SBATCH --job-name=linstory-\(method.rawValue)
             #SBATCH --array=\(pending.isEmpty ? "1" : SlurmClient.arraySpec(pending))
-            #SBATCH --output=\(dir)/logs/shard-%a-of-\(tasks).%A.out
+            #SBATCH --output=\(Self.directive(dir + "/logs/shard-%a-of-\(tasks).%A.out"))
             \(header.joined(separator: "\n"))
             set -euo pipefail
             export LINSTORY_THREADS="${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}"
@@ -96,7 +96,7 @@ struct SlurmCommand: ParsableCommand {
             #!/bin/bash
             # linstory: builds \(method.rawValue)'s latents, metrics and video once every shard is done.
             #SBATCH --job-name=linstory-\(method.rawValue)-finalize
-            #SBATCH --output=\(dir)/logs/finalize.%j.out
+            #SBATCH --output=\(Self.directive(dir + "/logs/finalize.%j.out"))
             \(header.joined(separator: "\n"))
             set -euo pipefail
             export LINSTORY_THREADS="${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}"
@@ -150,6 +150,11 @@ struct SlurmCommand: ParsableCommand {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return FileManager.default.contents(atPath: path).flatMap { try? decoder.decode(Jobs.self, from: $0) }
+    }
+
+    /// A value on an #SBATCH line: sbatch splits them at spaces unless double-quoted.
+    static func directive(_ value: String) -> String {
+        value.contains(where: { $0 == " " || $0 == "\t" }) ? "\"\(value)\"" : value
     }
 
     /// This linstory's own path, for the tasks to run (the same build on a shared filesystem).
