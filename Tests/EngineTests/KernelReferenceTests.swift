@@ -2,6 +2,9 @@ import Engine
 import Testing
 import TestSupport
 
+// Over 400 lines on purpose: one case per public kernel, sharing the NaN-guarded buffers and chunk
+// helpers that make a skipped or stray write show.
+
 /// Every public fast kernel against a plain reference (`ReferenceOps` or a naive loop here), on
 /// random odd and non-square shapes with batch > 1 and sample chunks n0 ..< n0 + count that leave
 /// samples out. Output buffers start as NaN (or random, for accumulating kernels) with a NaN tail,

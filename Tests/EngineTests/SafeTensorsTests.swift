@@ -2,6 +2,9 @@ import Engine
 import Foundation
 import Testing
 
+// Over 400 lines on purpose: the format's reader, writer and every hostile header case share the
+// byte-level builders below.
+
 /// The repository root, found from this file's place in it: Tests/EngineTests/SafeTensorsTests.swift.
 private let repoRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

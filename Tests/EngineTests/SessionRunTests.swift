@@ -3,6 +3,9 @@ import Foundation
 import Testing
 import TestSupport
 
+// Over 400 lines on purpose: every SessionRun behaviour shares the Bench and RunRecorder below; split
+// by concern, the fixture would be scattered or copied.
+
 /// Sessions end to end on the tiny32 fixture generator (4 frames, a few steps a frame): a run
 /// cancelled after its second saved frame resumes with only the pending frames, the saved frames
 /// come back bit for bit, `redo` recomputes only its ranges, and nothing half-written is left behind.

@@ -3,6 +3,9 @@ import Foundation
 import Synchronization
 import Testing
 
+// Over 400 lines on purpose: each streaming writer sits beside the whole-file writer it must equal byte
+// for byte, sharing the helpers that compare them.
+
 // Files written and read in pieces, so a 20,000-frame session never holds its latents whole: the
 // crash-safe stream under every writer, row-by-row safetensors and .npz writers that must give the
 // very bytes the whole-file writers give, and a safetensors reader that reads only the header on open.

@@ -1,6 +1,9 @@
 import Foundation
 import Glibc
 
+// Over 400 lines on purpose: starting, probing and stopping three daemons whatever happens is one job,
+// and its parts (ports, config, pid files, the sweep) are not used apart.
+
 /// A private one-node Slurm cluster (Debian's slurm-wlm 22.05 and munge), started for one test in a
 /// folder of its own, on ports of its own, with a munged of its own on a socket in that folder: two
 /// test runs at once never meet, and nothing under /etc is read or written

@@ -1,6 +1,8 @@
 import CZlib
 import Foundation
 
+// Just over 400 lines: reading and writing share the record layouts, so they stay in one file.
+
 /// One member of a ZIP archive, as its central-directory record describes it.
 public struct ZipEntry: Sendable, Equatable {
     public let name: String

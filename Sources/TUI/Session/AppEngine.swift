@@ -41,8 +41,8 @@ public final class AppEngine {
     let renderer: PreviewRenderer
     /// Set while other processes fill the current method (a cluster's shards): the UI shows their
     /// frames as they land and starts no work of its own until asked (f, r).
-    private var watcher: SessionWatcher?
-    private var watcherRevision = -1
+    var watcher: SessionWatcher?
+    var watcherRevision = -1
     private let exportStatus = ExportStatus()
 
     public init(
@@ -92,43 +92,6 @@ public final class AppEngine {
     public func begin() {
         start.start()
         watchIfFilledElsewhere()
-    }
-
-    /// Watches the current method when a cluster's shards fill it (`SessionWatcher.shouldWatch`).
-    private func watchIfFilledElsewhere() {
-        watcher?.stop()
-        watcher = nil
-        watcherRevision = -1
-        guard SessionWatcher.shouldWatch(session, method: method) else { return }
-        let known = Set(session.savedFrameIndices(method: method, count: frameCount))
-        let w = SessionWatcher(session: session, method: method, known: known)
-        w.start()
-        watcher = w
-    }
-
-    /// The frames the watched workers saved since the last pass, and their shards' word.
-    private func foldWatched(_ watcher: SessionWatcher, into state: inout AppState) {
-        let snap = watcher.snapshot
-        guard snap.revision != watcherRevision else { return }
-        watcherRevision = snap.revision
-        if state.frameLoss.count < frameCount { state.frameLoss += Array(repeating: .nan, count: frameCount - state.frameLoss.count) }
-        for (frame, loss) in watcher.take() where frame < frameCount {
-            state.frameLoss[frame] = Double(loss)
-            frames.frameChanged(frame)
-            if frame == state.cursor { show(frame: frame, in: &state) }
-        }
-        let shards = snap.shards.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        state.engine.text = "watching \(method.rawValue): \(snap.saved)/\(snap.count) frames saved by workers (shards: \(shards)); f inverts here"
-        if snap.finalized {
-            // The workers' finalize may replace every frame's result (smooth): read them again.
-            watcher.stop()
-            self.watcher = nil
-            reloadSession()
-            frames.reset(method: method, session: session)
-            loadFrameLosses(into: &state)
-            show(frame: state.cursor, in: &state)
-            state.engine.text = "idle: \(method.rawValue) done (finalized by the workers)"
-        }
     }
 
     // MARK: Snapshots in
@@ -347,18 +310,12 @@ public final class AppEngine {
         }
     }
 
-    /// The user asked for work here: what the workers save still shows, through our own job's reads.
-    private func stopWatching() {
-        watcher?.stop()
-        watcher = nil
-    }
-
-    private func reloadSession() {
+    func reloadSession() {
         if let s = try? SessionFolder.read(folder: session.folder) { session = s }
     }
 
     /// Each saved frame's final loss for the current method (NaN where none is saved).
-    private func loadFrameLosses(into state: inout AppState) {
+    func loadFrameLosses(into state: inout AppState) {
         // The files, not the manifest's status: workers of a split run save frames it never records.
         let saved = Set(session.savedFrameIndices(method: method, count: frameCount))
         state.frameLoss = FrameValues(frames.finalLosses(count: frameCount) { saved.contains($0) })
