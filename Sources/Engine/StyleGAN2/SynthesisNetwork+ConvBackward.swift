@@ -36,18 +36,20 @@ extension SynthesisNetwork {
         nonisolated(unsafe) let gNoise = hasNoise ? noiseGradient(workspace, layerIndex: layerIndex, count: noiseCount) : nil
         nonisolated(unsafe) let partials = workspace.noisePartials.pointer
         let partialStride = workspace.noisePartialStride
-        var strengthPartials = [Double](repeating: 0, count: parts)
+        let groups = st.outChannelPieces
+        var strengthPartials = [Double](repeating: 0, count: groups)
         nonisolated(unsafe) let outBase = st.out.pointer
         nonisolated(unsafe) let y0Base = st.y0.pointer
         nonisolated(unsafe) let noiseBase = st.noise.pointer
         nonisolated(unsafe) let d = st.d.pointer
         nonisolated(unsafe) let gS = st.gS.pointer
         // Through clamp and lrelu; bias, noise and demodulation gradients; gOut becomes d/d y0.
-        // Sums over channels (noise) go to per-worker partials so workers never share a cell.
+        // Sums over channels (noise, its strength) go to partials per fixed group of channels, added
+        // in group order: workers never share a cell, and the sums never follow the worker count.
         strengthPartials.withUnsafeMutableBufferPointer { sp in
             nonisolated(unsafe) let sp = sp.baseAddress!
-            Parallel.split(co, maxParts: parts) { part, range in
-                let gn = partials + part * partialStride
+            Parallel.forEachPiece(co, pieces: groups, maxParts: parts) { _, group, range in
+                let gn = partials + group * partialStride
                 if hasNoise { gn.update(repeating: 0, count: noiseCount) }
                 var gStrength: Double = 0
                 for o in range {
@@ -73,14 +75,18 @@ extension SynthesisNetwork {
                     }
                     gBias?[o] += Float(sumG)
                 }
-                sp[part] = gStrength
+                sp[group] = gStrength
             }
         }
         let gStrength = Float(strengthPartials.reduce(0, +))
         if let gNoise {
-            for part in 0..<min(parts, co) {
-                let gn = partials + part * partialStride
-                for p in 0..<noiseCount { gNoise[p] += gn[p] * strength }
+            // Each pixel adds the groups' partials in group order, whoever adds it.
+            let used = min(groups, co)
+            Parallel.split(noiseCount, maxParts: noiseCount >= 1 << 14 ? parts : 1) { _, pixels in
+                for group in 0..<used {
+                    let gn = partials + group * partialStride
+                    for p in pixels { gNoise[p] += gn[p] * strength }
+                }
             }
         }
         if params, hasNoise { pg[l.name + ".noise_strength"]!.pointer[0] += gStrength }
@@ -113,13 +119,26 @@ extension SynthesisNetwork {
                             }
                         }
                     }
-                    Parallel.split(ci, maxParts: parts) { _, range in
-                        BLAS.sgemm(
-                            transA: true, m: range.count, n: nc * hwIn, k: co * 9, a: wt + range.lowerBound, lda: ci, b: cols, ldb: nc * hwIn,
-                            c: gxs + range.lowerBound * n * hwIn + start * hwIn, ldc: n * hwIn)
+                    let rowLength = nc * hwIn
+                    if rowLength >= 2 * ci {
+                        // The tap planes are the bigger operand: fixed pieces of the columns.
+                        Parallel.forEachPiece(
+                            rowLength, pieces: SynthesisWorkspace.columnPieces(rowLength, quantum: st.phasePieces), granule: SynthesisWorkspace.columnGranule,
+                            maxParts: parts
+                        ) { _, _, columns in
+                            BLAS.sgemm(
+                                transA: true, m: ci, n: columns.count, k: co * 9, a: wt, lda: ci, b: cols + columns.lowerBound, ldb: rowLength,
+                                c: gxs + start * hwIn + columns.lowerBound, ldc: n * hwIn)
+                        }
+                    } else {
+                        Parallel.forEachPiece(ci, pieces: st.inChannelPieces, maxParts: parts) { _, _, range in
+                            BLAS.sgemm(
+                                transA: true, m: range.count, n: rowLength, k: co * 9, a: wt + range.lowerBound, lda: ci, b: cols, ldb: rowLength,
+                                c: gxs + range.lowerBound * n * hwIn + start * hwIn, ldc: n * hwIn)
+                        }
                     }
                     if gWeight != nil {
-                        Parallel.split(co * 9, granule: 9, maxParts: parts) { _, range in
+                        Parallel.forEachPiece(co * 9, pieces: st.outChannelPieces, granule: 9, maxParts: parts) { _, _, range in
                             BLAS.sgemm(
                                 transB: true, m: range.count, n: ci, k: nc * hwIn, a: cols + range.lowerBound * nc * hwIn, lda: nc * hwIn,
                                 b: xs + start * hwIn, ldb: n * hwIn, beta: 1, c: gWt + range.lowerBound * ci, ldc: ci)
@@ -145,7 +164,7 @@ extension SynthesisNetwork {
                                 rows: (start * hin + range.lowerBound)..<(start * hin + range.upperBound), scales: s,
                                 into: cols + range.lowerBound * hin, ldCols: nc * hw)
                         }
-                        Parallel.split(co, maxParts: parts) { _, range in
+                        Parallel.forEachPiece(co, pieces: st.outChannelPieces, maxParts: parts) { _, _, range in
                             BLAS.sgemm(
                                 transB: true, m: range.count, n: ci * 9, k: nc * hw, a: g + range.lowerBound * n * hw + start * hw, lda: n * hw,
                                 b: cols, ldb: nc * hw, beta: 1, c: gW + range.lowerBound * ci * 9, ldc: ci * 9)
@@ -163,18 +182,12 @@ extension SynthesisNetwork {
                         g, inChannels: co, scales: nil, weights: transforms.flippedWeight.pointer, outChannels: ci, layer: l, st,
                         parts: parts, into: gxs, workspace: workspace, finish: nil)
                 } else if n * hw >= ci {
-                    let rowsPerChunk = st.backwardRowsPerChunk
                     let partStride = workspace.colsPartStride
-                    Parallel.split(n * hin, maxParts: parts) { part, range in
+                    Parallel.forEachPiece(n * hin, pieces: st.backwardRowPieces, maxParts: parts) { part, _, rows in
                         let c = cols + part * partStride
-                        var r0 = range.lowerBound
-                        while r0 < range.upperBound {
-                            let r1 = min(range.upperBound, r0 + rowsPerChunk)
-                            let columns = (r1 - r0) * hin
-                            im2col3x3Rows(g, channels: co, batch: n, height: hin, width: hin, rows: r0..<r1, scales: nil, into: c)
-                            BLAS.sgemm(m: ci, n: columns, k: k, a: wf, lda: k, b: c, ldb: columns, c: gxs + r0 * hin, ldc: n * hw)
-                            r0 = r1
-                        }
+                        let columns = rows.count * hin
+                        im2col3x3Rows(g, channels: co, batch: n, height: hin, width: hin, rows: rows, scales: nil, into: c)
+                        BLAS.sgemm(m: ci, n: columns, k: k, a: wf, lda: k, b: c, ldb: columns, c: gxs + rows.lowerBound * hin, ldc: n * hw)
                     }
                 } else {
                     // Small grids: lower the gradient once per chunk, split the input channels.
@@ -183,7 +196,7 @@ extension SynthesisNetwork {
                         let nc = min(st.chunk, n - n0)
                         let start = n0
                         im2col3x3Rows(g, channels: co, batch: n, height: hin, width: hin, rows: n0 * hin..<(n0 + nc) * hin, scales: nil, into: cols)
-                        Parallel.split(ci, maxParts: parts) { _, range in
+                        Parallel.forEachPiece(ci, pieces: st.inChannelPieces, maxParts: parts) { _, _, range in
                             BLAS.sgemm(
                                 m: range.count, n: nc * hw, k: k, a: wf + range.lowerBound * k, lda: k, b: cols, ldb: nc * hw,
                                 c: gxs + range.lowerBound * n * hw + start * hw, ldc: n * hw)

@@ -89,30 +89,63 @@ extension SynthesisNetwork {
                 let scratchStride = workspace.firScratchStride
                 let fir = l.upTaps
                 let chunk = st.chunk
-                // Per output channel: the tap planes of the transposed conv (GEMM), then the fused
-                // scatter + FIR, then the epilogue, while the plane is in cache.
-                Parallel.split(co, maxParts: parts) { part, range in
-                    let scratch = scratch + part * scratchStride
-                    // The part's rows of cols [O * 9, chunk * H * W], placed for a full chunk: a
-                    // shorter last chunk packs its rows closer, and must stay inside the part's own
-                    // block while another part still reads its previous chunk.
-                    let tapPlanes = cols + range.lowerBound * 9 * chunk * hwIn
+                if st.upColumnSplit {
+                    // Large grids: the activations are the bigger operand, so cut the columns into
+                    // fixed pieces (each packs the small weight again), then scatter + FIR and the
+                    // epilogue per output channel once every tap plane is in.
                     var n0 = 0
                     while n0 < n {
                         let nc = min(chunk, n - n0)
+                        let start = n0
                         let rowLength = nc * hwIn
-                        BLAS.sgemm(
-                            m: range.count * 9, n: rowLength, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
-                            b: xs + n0 * hwIn, ldb: n * hwIn, c: tapPlanes, ldc: rowLength)
-                        for o in range {
-                            for j in 0..<nc {
-                                transposedConv3x3UpFIR(
-                                    tapPlanes + (o - range.lowerBound) * 9 * rowLength + j * hwIn, tapStride: rowLength, height: hin, width: hin, fir: fir,
-                                    into: y0 + (o * n + n0 + j) * hw, scratch: scratch)
-                                epilogue.apply(channel: o, sample: n0 + j, pixels: 0..<hw)
+                        Parallel.forEachPiece(
+                            rowLength, pieces: SynthesisWorkspace.columnPieces(rowLength, quantum: st.phasePieces), granule: SynthesisWorkspace.columnGranule,
+                            maxParts: parts
+                        ) { _, _, columns in
+                            BLAS.sgemm(
+                                m: co * 9, n: columns.count, k: ci, a: wt, lda: ci,
+                                b: xs + start * hwIn + columns.lowerBound, ldb: n * hwIn, c: cols + columns.lowerBound, ldc: rowLength)
+                        }
+                        Parallel.split(co, maxParts: parts) { part, range in
+                            let scratch = scratch + part * scratchStride
+                            for o in range {
+                                for j in 0..<nc {
+                                    transposedConv3x3UpFIR(
+                                        cols + o * 9 * rowLength + j * hwIn, tapStride: rowLength, height: hin, width: hin, fir: fir,
+                                        into: y0 + (o * n + start + j) * hw, scratch: scratch)
+                                    epilogue.apply(channel: o, sample: start + j, pixels: 0..<hw)
+                                }
                             }
                         }
                         n0 += nc
+                    }
+                } else {
+                    // Per output channel: the tap planes of the transposed conv (GEMM), then the fused
+                    // scatter + FIR, then the epilogue, while the plane is in cache. Fixed pieces of the
+                    // output channels: the GEMMs' shapes never follow the worker count.
+                    Parallel.forEachPiece(co, pieces: st.outChannelPieces, maxParts: parts) { part, _, range in
+                        let scratch = scratch + part * scratchStride
+                        // The piece's rows of cols [O * 9, chunk * H * W], placed for a full chunk: a
+                        // shorter last chunk packs its rows closer, and must stay inside the piece's own
+                        // block while another part still reads its previous chunk.
+                        let tapPlanes = cols + range.lowerBound * 9 * chunk * hwIn
+                        var n0 = 0
+                        while n0 < n {
+                            let nc = min(chunk, n - n0)
+                            let rowLength = nc * hwIn
+                            BLAS.sgemm(
+                                m: range.count * 9, n: rowLength, k: ci, a: wt + range.lowerBound * 9 * ci, lda: ci,
+                                b: xs + n0 * hwIn, ldb: n * hwIn, c: tapPlanes, ldc: rowLength)
+                            for o in range {
+                                for j in 0..<nc {
+                                    transposedConv3x3UpFIR(
+                                        tapPlanes + (o - range.lowerBound) * 9 * rowLength + j * hwIn, tapStride: rowLength,
+                                        height: hin, width: hin, fir: fir, into: y0 + (o * n + n0 + j) * hw, scratch: scratch)
+                                    epilogue.apply(channel: o, sample: n0 + j, pixels: 0..<hw)
+                                }
+                            }
+                            n0 += nc
+                        }
                     }
                 }
             } else {
@@ -137,38 +170,33 @@ extension SynthesisNetwork {
                             }
                         }
                     } else if n * hw >= co {
-                        // Split by image rows (all channels each): every worker lowers, multiplies and
-                        // finishes its own columns, and packs only its part of the column matrix.
-                        let rowsPerChunk = st.rowsPerChunk
+                        // Split by image rows (all channels each), in fixed pieces: every worker lowers,
+                        // multiplies and finishes its own pieces' columns, and packs only those.
                         let partStride = workspace.colsPartStride
-                        Parallel.split(n * hin, maxParts: parts) { part, range in
+                        Parallel.forEachPiece(n * hin, pieces: st.rowPieces, maxParts: parts) { part, _, rows in
                             let c = cols + part * partStride
-                            var r0 = range.lowerBound
-                            while r0 < range.upperBound {
-                                let r1 = min(range.upperBound, r0 + rowsPerChunk)
-                                let columns = (r1 - r0) * hin
-                                im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: r0..<r1, scales: s, into: c)
-                                BLAS.sgemm(m: co, n: columns, k: k, a: w, lda: k, b: c, ldb: columns, c: y0 + r0 * hin, ldc: n * hw)
-                                // The rows r0 ..< r1 may span samples.
-                                var r = r0
-                                while r < r1 {
-                                    let smp = r / hin
-                                    let end = min(r1, (smp + 1) * hin)
-                                    for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
-                                    r = end
-                                }
-                                r0 = r1
+                            let (r0, r1) = (rows.lowerBound, rows.upperBound)
+                            let columns = (r1 - r0) * hin
+                            im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: r0..<r1, scales: s, into: c)
+                            BLAS.sgemm(m: co, n: columns, k: k, a: w, lda: k, b: c, ldb: columns, c: y0 + r0 * hin, ldc: n * hw)
+                            // The rows r0 ..< r1 may span samples.
+                            var r = r0
+                            while r < r1 {
+                                let smp = r / hin
+                                let end = min(r1, (smp + 1) * hin)
+                                for o in 0..<co { epilogue.apply(channel: o, sample: smp, pixels: (r - smp * hin) * hin..<(end - smp * hin) * hin) }
+                                r = end
                             }
                         }
                     } else {
                         // Small grids: the weight is the bigger operand, so split the output channels
-                        // (each worker packs its part of the weight) over columns lowered once.
+                        // in fixed pieces (each packs its rows of the weight) over columns lowered once.
                         var n0 = 0
                         while n0 < n {
                             let nc = min(st.chunk, n - n0)
                             let start = n0
                             im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: n0 * hin..<(n0 + nc) * hin, scales: s, into: cols)
-                            Parallel.split(co, maxParts: parts) { _, range in
+                            Parallel.forEachPiece(co, pieces: st.outChannelPieces, maxParts: parts) { _, _, range in
                                 BLAS.sgemm(
                                     m: range.count, n: nc * hw, k: k, a: w + range.lowerBound * k, lda: k, b: cols, ldb: nc * hw,
                                     c: y0 + range.lowerBound * n * hw + start * hw, ldc: n * hw)
@@ -183,9 +211,9 @@ extension SynthesisNetwork {
     }
 
     /// y [O, N, R, R] = the Winograd 3x3 correlation of x [I, N, R, R] (scaled by s [N, I] when given)
-    /// with the transformed kernel u, for a plain layer's grid: split by tile rows over `parts`
-    /// workers, each transforming, multiplying and finishing its own rows in chunks. `finish` gets
-    /// each chunk's image rows (global over the batch) while they are in cache.
+    /// with the transformed kernel u, for a plain layer's grid: the tile rows cut into the layer's
+    /// fixed pieces, over `parts` workers, each transforming, multiplying and finishing its own
+    /// pieces. `finish` gets each piece's image rows (global over the batch) while they are in cache.
     func winogradConvolve(
         _ x: UnsafePointer<Float>, inChannels ci: Int, scales s: UnsafePointer<Float>?, weights u: UnsafePointer<Float>, outChannels co: Int,
         layer l: SynthesisLayer, _ st: SynthesisWorkspace.ConvState, parts: Int, into y: UnsafeMutablePointer<Float>,
@@ -193,20 +221,14 @@ extension SynthesisNetwork {
     ) {
         let n = workspace.batch
         let r = l.resolution
-        let rowsPerChunk = st.winogradRowsPerChunk
         nonisolated(unsafe) let (x, s, u, y) = (x, s, u, y)
-        Parallel.split(n * r / winogradTileSize, maxParts: parts) { part, range in
+        Parallel.forEachPiece(n * r / winogradTileSize, pieces: st.winogradPieces, maxParts: parts) { part, _, rows in
             let v = workspace.winogradV.pointer + part * workspace.winogradStride
             let m = workspace.winogradM.pointer + part * workspace.winogradStride
             let pad = workspace.winogradPad.pointer + part * workspace.winogradPadStride
-            var r0 = range.lowerBound
-            while r0 < range.upperBound {
-                let r1 = min(range.upperBound, r0 + rowsPerChunk)
-                let tiles = WinogradTiles(batch: n, height: r, width: r, rows: r0..<r1)
-                winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y, v: v, m: m, pad: pad)
-                finish?(winogradTileSize * r0..<winogradTileSize * r1)
-                r0 = r1
-            }
+            let tiles = WinogradTiles(batch: n, height: r, width: r, rows: rows)
+            winogradConv3x3(x, inChannels: ci, scales: s, weights: u, outChannels: co, tiles: tiles, into: y, v: v, m: m, pad: pad)
+            finish?(winogradTileSize * rows.lowerBound..<winogradTileSize * rows.upperBound)
         }
     }
 }

@@ -23,8 +23,11 @@ extension SynthesisNetwork {
         nonisolated(unsafe) let y = rs.y.pointer
         l.bias.withUnsafeBufferPointer { bias in
             nonisolated(unsafe) let bias = bias.baseAddress!
-            // Split the columns [N * R * R]; a part may span samples.
-            Parallel.split(n * hw, maxParts: Self.parts(flops: 2 * Double(n * hw * ci * imgC), workspace)) { _, range in
+            // Fixed pieces of the columns [N * R * R]; a piece may span samples.
+            Parallel.forEachPiece(
+                n * hw, pieces: rs.columnPieces, granule: SynthesisWorkspace.columnGranule,
+                maxParts: Self.parts(flops: 2 * Double(n * hw * ci * imgC), workspace)
+            ) { _, _, range in
                 var p = range.lowerBound
                 while p < range.upperBound {
                     let smp = p / hw
@@ -78,7 +81,7 @@ extension SynthesisNetwork {
                 }
                 BLAS.sgemm(transB: true, m: imgC, n: ci, k: n * hw, a: gy, lda: n * hw, b: rs.xs.pointer, ldb: n * hw, beta: 1, c: gW, ldc: ci)
             }
-            Parallel.split(ci, maxParts: parts) { _, range in
+            Parallel.forEachPiece(ci, pieces: rs.inChannelPieces, maxParts: parts) { _, _, range in
                 BLAS.sgemm(
                     transA: true, m: range.count, n: n * hw, k: imgC, a: w + range.lowerBound, lda: ci, b: gy, ldb: n * hw,
                     c: gxs + range.lowerBound * n * hw, ldc: n * hw)

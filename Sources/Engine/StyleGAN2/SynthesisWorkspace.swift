@@ -21,16 +21,37 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         /// Whether the caller gave the noise maps (their gradients keep the given [1 or N, R, R] shape).
         var noiseShapeExplicit = false
         let chunk: Int  // samples per GEMM chunk (up layers, and the backward)
-        let rowsPerChunk: Int  // image rows per GEMM chunk of one worker (the forward of plain layers)
-        let backwardRowsPerChunk: Int  // the same for the input gradient of plain layers (lowers O channels)
-        /// Whether this plain layer convolves by Winograd F(4x4, 3x3), and its tile rows per chunk of one worker.
+        // Every split below cuts its work into pieces fixed by the layer's shape, the batch and the
+        // budgets, never by the worker count (see `Parallel.forEachPiece`): so are the GEMMs' shapes.
+        /// The image rows [N * Hin] of the forward of plain layers, in `rowPieces` GEMM pieces of at
+        /// most `rowsPerChunk` rows (lowered columns of one piece fit a worker's budget).
+        let rowPieces: Int
+        let rowsPerChunk: Int
+        /// The same for the input gradient of plain layers (lowers O channels).
+        let backwardRowPieces: Int
+        let backwardRowsPerChunk: Int
+        /// Whether this plain layer convolves by Winograd F(4x4, 3x3), and its tile rows [N * R / 4]
+        /// in `winogradPieces` pieces of at most `winogradRowsPerChunk` rows.
         let winograd: Bool
+        let winogradPieces: Int
         let winogradRowsPerChunk: Int
-        /// Floats of one worker's transformed operand (V or M) for a chunk.
+        /// Floats of one worker's transformed operand (V or M) for a piece.
         let winogradChunkFloats: Int
+        /// Pieces a split of this layer's phases is cut into at most (`SynthesisWorkspace.phasePieces`).
+        let phasePieces: Int
+        /// Pieces of the output channels (the up layers' GEMMs, the small grids', the weight gradients,
+        /// and the groups whose noise-gradient sums are added in order) and of the input channels.
+        let outChannelPieces: Int
+        let inChannelPieces: Int
+        /// Whether this up layer's forward GEMM is cut by columns (the activations, at least twice the
+        /// weight's 9 O rows) rather than by output channels.
+        let upColumnSplit: Bool
 
-        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, workerColumnBudget: Int, threads: Int, winogradFrom: Int) {
+        init(_ l: SynthesisLayer, batch n: Int, chunkBudget: Int, workerColumnBudget: Int, winogradFrom: Int) {
             let hwIn = l.inputResolution * l.inputResolution
+            phasePieces = SynthesisWorkspace.phasePieces(flops: 2 * Double(n * hwIn * l.inChannels * l.outChannels * 9))
+            let q = phasePieces
+            let qw = min(q, SynthesisWorkspace.weightPieceQuantum)
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
             d = Buffer(count: n * l.outChannels)
@@ -43,18 +64,26 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             gS = Buffer(count: n * l.outChannels)
             let rows = 9 * (l.up ? l.outChannels : max(l.inChannels, l.outChannels))
             chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
+            // The largest piece of `units` cut into `pieces` (as Parallel.forEachPiece cuts).
+            func largest(_ units: Int, _ pieces: Int) -> Int { max(1, (units + max(1, pieces) - 1) / max(1, pieces)) }
             let imageRows = n * l.inputResolution
-            let rowsPerPart = (imageRows + threads - 1) / threads
-            let perWorker = min(chunkBudget / threads, workerColumnBudget)
-            rowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.inChannels * l.inputResolution)))
-            backwardRowsPerChunk = max(1, min(rowsPerPart, perWorker / max(1, 9 * l.outChannels * l.inputResolution)))
+            let perPiece = min(chunkBudget, workerColumnBudget)
+            rowPieces = Parallel.pieceCount(
+                units: imageRows, maxUnitsPerPiece: perPiece / max(1, 9 * l.inChannels * l.inputResolution), quantum: qw)
+            rowsPerChunk = largest(imageRows, rowPieces)
+            backwardRowPieces = Parallel.pieceCount(
+                units: imageRows, maxUnitsPerPiece: perPiece / max(1, 9 * l.outChannels * l.inputResolution), quantum: qw)
+            backwardRowsPerChunk = largest(imageRows, backwardRowPieces)
             winograd = !l.up && l.resolution >= winogradFrom && l.resolution % winogradTileSize == 0
             let tilesPerRow = l.resolution / winogradTileSize
             let tileRows = n * l.resolution / winogradTileSize
-            let tilePartRows = (tileRows + threads - 1) / threads
             let tileRowFloats = winogradPositions * max(l.inChannels, l.outChannels) * tilesPerRow
-            winogradRowsPerChunk = max(1, min(tilePartRows, workerColumnBudget * 2 / max(1, tileRowFloats)))
+            winogradPieces = Parallel.pieceCount(units: tileRows, maxUnitsPerPiece: workerColumnBudget * 2 / max(1, tileRowFloats), quantum: qw)
+            winogradRowsPerChunk = largest(tileRows, winogradPieces)
             winogradChunkFloats = winograd ? winogradScratch(rows: max(l.inChannels, l.outChannels), tiles: winogradRowsPerChunk * tilesPerRow) : 0
+            upColumnSplit = l.up && chunk * hwIn >= 2 * 9 * l.outChannels
+            outChannelPieces = Parallel.pieceCount(units: l.outChannels, quantum: q)
+            inChannelPieces = Parallel.pieceCount(units: l.inChannels, quantum: q)
         }
     }
 
@@ -66,8 +95,12 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let img: Buffer  // [C, N, R, R] the running skip image after this block
         let gImg: Buffer  // [C, N, R, R]
         let gs: Buffer  // [N, I]
+        /// Pieces of the columns [N * R * R] (the forward) and of the input channels (the backward).
+        let columnPieces: Int
+        let inChannelPieces: Int
 
         init(_ l: ToRGBLayer, batch n: Int) {
+            let q = SynthesisWorkspace.pieceQuantum
             let hw = l.resolution * l.resolution
             s = Buffer(count: n * l.inChannels)
             xs = Buffer(count: l.inChannels * n * hw)
@@ -76,7 +109,17 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             img = Buffer(count: l.imgChannels * n * hw)
             gImg = Buffer(count: l.imgChannels * n * hw)
             gs = Buffer(count: n * l.inChannels)
+            columnPieces = SynthesisWorkspace.columnPieces(n * hw, quantum: q)
+            inChannelPieces = Parallel.pieceCount(units: l.inChannels, quantum: q)
         }
+    }
+
+    /// A GEMM cut by columns (ToRGB's, large up layers') has pieces of a multiple of this many
+    /// columns (64-byte aligned) ...
+    static let columnGranule = 16
+    /// ... and this many pieces for `columns` columns, `quantum` at most.
+    static func columnPieces(_ columns: Int, quantum: Int) -> Int {
+        Parallel.pieceCount(units: (columns + columnGranule - 1) / columnGranule, quantum: quantum)
     }
 
     let conv0: [ConvState?]  // per block
@@ -97,12 +140,33 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let winogradPadStride: Int
     let firScratch: Buffer  // one plane-sized slice per worker
     let firScratchStride: Int
-    /// Per-worker partial sums of noise gradients, [threads, N * R * R] at the largest R.
+    /// Partial sums of noise gradients per piece of output channels, [pieceQuantum, N * R * R] at the
+    /// largest R, added in piece order.
     let noisePartials: Buffer
     let noisePartialStride: Int
     /// Workers this workspace splits its phases over and has scratch for (by default Parallel.threads
-    /// when it was made).
+    /// when it was made). It decides who computes what, never what is computed: every phase cuts its
+    /// work into pieces that do not depend on it, so any worker count gives the same bits.
     public let threads: Int
+    /// A phase cuts its work into a multiple of this many pieces (when it has that many units and
+    /// enough FLOPs, see `phasePieces`), so that 1, 2 and this many workers get equal shares: more
+    /// pieces than workers cost a little (each GEMM piece packs the operand the pieces share again),
+    /// fewer leave workers idle. This for splits whose shared operand is the small one (channels,
+    /// columns) ...
+    static let pieceQuantum = 4
+    /// ... and this for those in which every piece streams the layer's whole weight (the Winograd tile
+    /// rows and plain layers' image rows, of which a budget already makes many pieces on large grids):
+    /// two pieces of a small grid cost two workers what one piece each did; four read the weight
+    /// twice per worker (paper256 measured a few percent slower a step at 2 threads).
+    static let weightPieceQuantum = 2
+
+    /// The most pieces a conv layer's phases are cut into for `flops` (2 x multiply-adds of the
+    /// layer): one below 4 MFLOP (as two workers' `minimumFLOPsPerWorker` by default: splitting costs
+    /// more than it saves), two below 64 MFLOP (where every extra GEMM piece's packing shows at
+    /// batch 1), else `pieceQuantum`. Never the worker count.
+    static func phasePieces(flops: Double) -> Int {
+        flops < 4e6 ? 1 : flops < 64e6 ? 2 : pieceQuantum
+    }
     /// A phase gets one worker per this many FLOPs (at most `threads`): forking costs tens of
     /// microseconds, more than the smallest layers' whole work. 0 splits every phase (tests).
     public let minimumFLOPsPerWorker: Double
@@ -140,7 +204,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         var padCount = 1
         for b in network.blocks {
             if let l = b.conv0 {
-                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads, winogradFrom: winogradFrom)
+                let st = ConvState(l, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, winogradFrom: winogradFrom)
                 let hwIn = l.inputResolution * l.inputResolution
                 colsCount = max(colsCount, 9 * l.outChannels * st.chunk * hwIn, 9 * l.inChannels * st.chunk * hwIn)
                 gxsCount = max(gxsCount, l.inChannels * batch * hwIn)
@@ -149,7 +213,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             } else {
                 c0.append(nil)
             }
-            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, threads: threads, winogradFrom: winogradFrom)
+            let st1 = ConvState(b.conv1, batch: batch, chunkBudget: chunkBudget, workerColumnBudget: workerColumnBudget, winogradFrom: winogradFrom)
             let hw = b.resolution * b.resolution
             colsCount = max(colsCount, 9 * max(b.conv1.inChannels, b.conv1.outChannels) * st1.chunk * hw)
             partStride = max(
@@ -168,8 +232,8 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         let c = network.blocks[0].conv1.inChannels
         constInput = Buffer(count: c * batch * 16)
         gConstInput = Buffer(count: c * batch * 16)
-        colsPartStride = partStride
-        cols = Buffer(count: max(colsCount, threads * partStride))
+        colsPartStride = (partStride + 15) / 16 * 16  // every worker's slice 64-byte aligned, as the first
+        cols = Buffer(count: max(colsCount, threads * colsPartStride))
         gcols = Buffer(count: colsCount)
         gxs = Buffer(count: gxsCount)
         self.threads = threads
@@ -182,7 +246,7 @@ public final class SynthesisWorkspace: @unchecked Sendable {
         firScratch = Buffer(count: firCount * threads)
         let maxHW = network.imgResolution * network.imgResolution
         noisePartialStride = batch * maxHW
-        noisePartials = Buffer(count: noisePartialStride * threads)
+        noisePartials = Buffer(count: noisePartialStride * Self.pieceQuantum)
         gWs = Buffer(count: batch * network.numWs * network.wDim)
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 
-/// The engine's one level of parallelism: each phase of a layer splits its work into `threads`
+/// The engine's one level of parallelism: each phase of a layer splits its work into up to `threads`
 /// contiguous parts and runs them at once on `SpinningPool`. OpenBLAS is kept single-threaded (each
 /// part calls it on its own rows), so BLAS threads never spin against ours on the machine's few cores.
+/// Work whose arithmetic depends on how it is cut (GEMMs, sums) goes through `forEachPiece`, whose
+/// pieces do not depend on the worker count, so results are the same bits with any `threads`.
 public enum Parallel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var _threads: Int = {
@@ -34,5 +36,44 @@ public enum Parallel {
             let hi = min(count, units * (part + 1) / parts * granule)
             if lo < hi { body(part, lo..<hi) }
         }
+    }
+
+    /// Runs body(part, index, piece) for each of `pieces` near-equal pieces of 0..<count (fewer when
+    /// count is small; index counts them from 0), every boundary a multiple of `granule`; up to
+    /// `maxParts` workers each take a contiguous run of pieces (part is the worker's index, for its
+    /// scratch). Where the pieces lie depends only on count, pieces and granule, never on the worker
+    /// count: a phase that computes each piece on its own (a GEMM per piece, a partial sum per piece
+    /// added in piece order) gives the same bits with any number of workers. `split`'s parts follow
+    /// the worker count, so only elementwise work may use it. (A GEMM's rounding may follow its shape:
+    /// OpenBLAS picks its small-matrix and direct kernels by M N K.)
+    @inline(__always)
+    public static func forEachPiece(
+        _ count: Int, pieces: Int, granule: Int = 1, maxParts: Int, _ body: (_ part: Int, _ index: Int, _ piece: Range<Int>) -> Void
+    ) {
+        let units = (count + granule - 1) / granule
+        let p = min(max(1, pieces), units)
+        if p <= 0 { return }
+        @inline(__always) func piece(_ i: Int) -> Range<Int> {
+            min(count, units * i / p * granule)..<min(count, units * (i + 1) / p * granule)
+        }
+        let parts = min(max(1, maxParts), p)
+        if parts <= 1 {
+            for i in 0..<p { body(0, i, piece(i)) }
+            return
+        }
+        SpinningPool.shared.run(parts: parts) { part in
+            for i in (p * part / parts)..<(p * (part + 1) / parts) { body(part, i, piece(i)) }
+        }
+    }
+
+    /// How many pieces `forEachPiece` should cut `units` units into when a piece may hold at most
+    /// `maxUnitsPerPiece` (a scratch budget): at least `quantum`, and a multiple of it so that 1, 2 or
+    /// `quantum` workers get equal shares; never more than `units`. Independent of the worker count.
+    public static func pieceCount(units: Int, maxUnitsPerPiece: Int = .max, quantum: Int) -> Int {
+        guard units > 0 else { return 0 }
+        let most = max(1, maxUnitsPerPiece)
+        let byBudget = units / most + (units % most == 0 ? 0 : 1)
+        let q = max(1, quantum)
+        return min(units, (max(1, byBudget) + q - 1) / q * q)
     }
 }
