@@ -141,8 +141,12 @@ extension PickleMachine {
             try budget.spend(pairs.count, name: name)
             var d = PickleDict()
             for pair in pairs {
-                guard case .tuple(let kv)? = object(pair), kv.count == 2 else { throw fail(.corrupt, "builds a dict from \(describe(pair))") }
-                d.set(kv[0], kv[1])
+                // Pairs are tuples, or lists where Python 2's OrderedDict.__reduce__ wrote them (the
+                // lpips package's weight files).
+                switch object(pair) {
+                case .tuple(let kv)? where kv.count == 2, .list(let kv)? where kv.count == 2: d.set(kv[0], kv[1])
+                default: throw fail(.corrupt, "builds a dict from \(describe(pair))")
+                }
             }
             return d
         default:
