@@ -124,7 +124,7 @@ public struct ClipInversion: Sendable {
                         let neighbour = leading.contains(f) ? f + 1 : f - 1
                         let before = scene.frames.contains(neighbour) ? byFrame[neighbour] : nil
                         optimizer.reseed(stream: f + first)
-                        var state = before.map { optimizer.makeState(frame: $0, space: settings.space) } ?? optimizer.freshState()
+                        var state = before.map { optimizer.makeState(frame: $0, space: settings.space) } ?? optimizer.freshState(frames: [f + first])
                         let target = targets.slice(f..<(f + 1))
                         let histories = try optimizer.optimize(
                             &state, targets: target, steps: budget, frames: [f + first], schedule: { schedule.at($0, wStd: statistics.wStd) },

@@ -13,6 +13,8 @@ public struct InversionSettings: Sendable {
     public var seed: UInt64 = 0
     /// Images of the current reconstruction sent with progress every this many steps (0 = never).
     public var previewInterval = 0
+    /// Latents to start from instead of w_avg (`--init`); nil starts as NVIDIA's projector does.
+    public var initial: InitialLatents?
 
     public init() {}
 }

@@ -39,14 +39,20 @@ public final class LatentOptimizer: @unchecked Sendable {
         var adamNoise: [Adam]
     }
 
-    /// Latents at w_avg and fresh unit-Gaussian noise maps, as the projector starts.
-    public func freshState() -> State {
+    /// Latents at w_avg and fresh unit-Gaussian noise maps, as the projector starts; with
+    /// `settings.initial`, the latents of clip frames `frames` instead (a shorter list is padded by
+    /// its last frame, as a short batch is).
+    public func freshState(frames: [Int] = []) -> State {
         let b = step.batch
         let rows = settings.space.rows(numWs: numWs)
-        let latents = Tensor(shape: [b, rows, wDim]) { p in
+        var latents = Tensor(shape: [b, rows, wDim]) { p in
             statistics.wAvg.withUnsafeBufferPointer { avg in
                 for r in 0..<(b * rows) { for j in 0..<wDim { p[r * wDim + j] = avg[j] } }
             }
+        }
+        if let initial = settings.initial, let last = frames.last {
+            let given = (0..<b).map { i in initial.latents(clipFrame: i < frames.count ? frames[i] : last, space: settings.space) }
+            latents = Tensor.concatenate(given.map { $0.reshaped([1, rows, wDim]) })
         }
         var noise: [Tensor]?
         if settings.optimizeNoise {

@@ -46,11 +46,11 @@ public struct NaiveProjector: Sendable {
         let batch = min(settings.batch, frames)
         let optimizer = try LatentOptimizer(
             step: ReconstructionStep(generator: generator, loss: loss, batch: batch), settings: settings, statistics: statistics)
-        let schedule = ProjectorSchedule(steps: steps)
+        let schedule = ProjectorSchedule(steps: steps, givenStart: settings.initial != nil)
         for range in plan where !range.isEmpty {
             let target = try targets(range).padded(toRows: batch)
             optimizer.reseed(stream: indices[range.lowerBound])
-            var state = optimizer.freshState()
+            var state = optimizer.freshState(frames: Array(indices[range]))
             let histories = try optimizer.optimize(
                 &state, targets: target, steps: steps, frames: Array(indices[range]),
                 schedule: { schedule.at($0, wStd: statistics.wStd) }, observer: observer)

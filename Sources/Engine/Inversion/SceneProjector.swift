@@ -149,11 +149,13 @@ final class SegmentFitter {
         let avg = Tensor(shape: [rows, wDim]) { p in
             statistics.wAvg.withUnsafeBufferPointer { a in for r in 0..<rows { for j in 0..<wDim { p[r * wDim + j] = a[j] } } }
         }
+        // Given latents: the line through the range's frames' own (least squares), not w_avg.
+        let given = settings.initial.map { $0.line(clipFrames: range.map { indices[$0] }, space: settings.space) }
         var noise: [Tensor]?
         if settings.optimizeNoise {
             noise = step.generator.synthesis.noiseResolutions.map { res in Tensor(shape: [1, res, res]) { p in rng.fill(p.baseAddress!, count: p.count) } }
         }
-        return SceneProjector.Segment(range: range, start: avg, end: avg, noise: noise)
+        return SceneProjector.Segment(range: range, start: given?.start ?? avg, end: given?.end ?? avg, noise: noise)
     }
 
     /// The frames of `range` a step renders: all of them, or `batch` spread evenly with a moving offset.
@@ -169,7 +171,7 @@ final class SegmentFitter {
         var seg = initial
         let perStep = min(step.batch, seg.range.count)
         let steps = max(1, evaluations / perStep)
-        var schedule = ProjectorSchedule(steps: steps)
+        var schedule = ProjectorSchedule(steps: steps, givenStart: settings.initial != nil)
         if refine {
             schedule.initialLearningRate = 0.02
             schedule.initialNoiseFactor = 0

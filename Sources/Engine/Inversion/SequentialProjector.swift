@@ -2,7 +2,7 @@ import Foundation
 
 /// `sequential`: frame t starts from frame t-1's latent and noise and adds the latent-distance loss
 /// lambda * ||w_t - w_{t-1}||^2 / w_std^2 (averaged over the latent's rows), with far fewer steps
-/// per frame. At a scene's first frame it starts afresh from w_avg with `firstStepFactor` times the
+/// per frame. At a scene's first frame it starts afresh from w_avg (or the given `--init` latents) with `firstStepFactor` times the
 /// steps and the projector's schedule. It never looks ahead, so it can run on a live stream.
 ///
 /// A frame followed by a warm one gets its final loss from the next frame's first step, which renders
@@ -89,12 +89,12 @@ public struct SequentialProjector: Sendable {
             if fresh {
                 // The scene's draws start from its first frame's stream: the same in any worker.
                 optimizer.reseed(stream: indices[f])
-                state = optimizer.freshState()
+                state = optimizer.freshState(frames: [indices[f]])
             }
             // A warm frame keeps latents, noise and Adam's moments: the step sizes stay those that
             // suited the previous frame instead of restarting at full lr in every coordinate.
             let previous = state!.latents
-            let schedule = ProjectorSchedule(steps: n)
+            let schedule = ProjectorSchedule(steps: n, givenStart: settings.initial != nil)
             let rows = Float(previous.shape[1])
             let lambda = self.lambda
             let distance: LatentOptimizer.LatentTerm? = fresh ? nil : { latents, losses, gradient in

@@ -8,6 +8,9 @@ extension ClipMetrics {
         let wStd: Float
         private(set) var psnr: [Double] = []
         private(set) var ssim: [Double] = []
+        /// A perceptual distance measured on every frame besides PSNR and SSIM (LPIPS), and its values.
+        let perceptual: (any ImageLoss)?
+        private(set) var lpips: [Double] = []
         /// Per frame t (from 1): |(y_t - y_{t-1}) - (x_t - x_{t-1})| mean, ||w_t - w_{t-1}||; per t
         /// (from 1, for t - 1 < t < t + 1): ||w_{t+1} - 2 w_t + w_{t-1}|| stored at t.
         private var tdr: [Double] = []
@@ -17,9 +20,11 @@ extension ClipMetrics {
         private var previousWs: [Tensor] = []  // the last two latents, oldest first
 
         /// `scenes` as clean frame ranges in the frames' numbering (from 0).
-        public init(scenes: [Range<Int>], wStd: Float) {
+        /// `perceptual`: a distance measured on every frame (LPIPS), reported as `lpips`.
+        public init(scenes: [Range<Int>], wStd: Float, perceptual: (any ImageLoss)? = nil) {
             self.scenes = scenes
             self.wStd = wStd
+            self.perceptual = perceptual
         }
 
         public var count: Int { psnr.count }
@@ -28,6 +33,7 @@ extension ClipMetrics {
         public mutating func add(target: Tensor, recon: Tensor, ws: Tensor) {
             psnr.append(ImageMetrics.psnr(recon, target)[0])
             ssim.append(ImageMetrics.ssim(recon, target)[0])
+            if let perceptual { lpips.append(Double(perceptual.evaluate(recon, target)[0])) }
             if let previous {
                 tdr.append(Self.temporalResidual(target: target, recon: recon, previousTarget: previous.target, previousRecon: previous.recon))
             } else {
@@ -71,6 +77,7 @@ extension ClipMetrics {
                     f.s2 = mids.map { curvature[$0] }.reduce(0, +) / Double(mids.count) / Double(wStd)
                 }
                 f.heldOutPSNR = heldOut?[k] ?? nil
+                if !lpips.isEmpty { f.lpips = frames.map { lpips[$0] }.reduce(0, +) / Double(frames.count) }
                 sceneFigures.append(f)
             }
             func mean(_ xs: [Double?]) -> Double? {
@@ -80,11 +87,13 @@ extension ClipMetrics {
             let clip = Figures(
                 psnr: mean(sceneFigures.map(\.psnr)) ?? 0, ssim: mean(sceneFigures.map(\.ssim)) ?? 0,
                 tdr: mean(sceneFigures.map(\.tdr)), s1: mean(sceneFigures.map(\.s1)), s2: mean(sceneFigures.map(\.s2)),
-                heldOutPSNR: mean(sceneFigures.map(\.heldOutPSNR)))
+                heldOutPSNR: mean(sceneFigures.map(\.heldOutPSNR)), lpips: mean(sceneFigures.map(\.lpips)))
             let loose = (0..<count).filter { !covered.contains($0) }
             let transitions = loose.isEmpty ? nil : Figures(
                 psnr: loose.map { psnr[$0] }.reduce(0, +) / Double(loose.count), ssim: loose.map { ssim[$0] }.reduce(0, +) / Double(loose.count))
-            return ClipMetrics(perFramePSNR: psnr, perFrameSSIM: ssim, scenes: sceneFigures, clip: clip, transitions: transitions)
+            return ClipMetrics(
+                perFramePSNR: psnr, perFrameSSIM: ssim, scenes: sceneFigures, clip: clip, transitions: transitions,
+                perFrameLPIPS: lpips.isEmpty ? nil : lpips)
         }
 
         static func temporalResidual(target: Tensor, recon: Tensor, previousTarget: Tensor, previousRecon: Tensor) -> Double {

@@ -13,6 +13,8 @@ public struct ClipMetrics: Sendable, Codable {
         public var s2: Double?
         /// PSNR of held-out frames rendered from the fitted path.
         public var heldOutPSNR: Double?
+        /// Mean LPIPS distance (lower is closer), when LPIPS weights were given.
+        public var lpips: Double?
     }
 
     public var perFramePSNR: [Double]
@@ -23,6 +25,8 @@ public struct ClipMetrics: Sendable, Codable {
     public var clip: Figures
     /// Transition (dissolve/fade) frames, reported apart.
     public var transitions: Figures?
+    /// Per frame LPIPS distance, when measured.
+    public var perFrameLPIPS: [Double]? = nil
 
     /// `targets` and `recon` [F, C, R, R]; `ws` per frame [num_ws, w_dim]; `scenes` as clean frame
     /// ranges in the same numbering; `heldOut` optional per-scene held-out PSNR.

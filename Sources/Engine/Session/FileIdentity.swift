@@ -28,7 +28,7 @@ public struct FileIdentity: Sendable, Codable, Equatable {
 
     /// `path` made absolute against the current folder and standardised: a session records where its
     /// files are, so that it can be opened from any folder (a cluster task starts in another one).
-    static func absolute(_ path: String) -> String {
+    public static func absolute(_ path: String) -> String {
         let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         return (full as NSString).standardizingPath
     }

@@ -36,6 +36,10 @@ public struct SessionFolder: Sendable {
         public var batch: Int?
         public var noise: Bool?
         public var prior: Float?
+        /// The weight files of a learned loss, and the latents the run started from (`--init`),
+        /// absolute paths (nil: none, or a session written before they existed).
+        public var lossFiles: LossFiles?
+        public var initial: String?
 
         /// A fresh record for `inversion` over `count` frames: nothing saved yet.
         public init(for inversion: SessionRun, count: Int) {
@@ -52,6 +56,8 @@ public struct SessionFolder: Sendable {
             batch = inversion.settings.batch
             noise = inversion.settings.optimizeNoise
             prior = inversion.settings.priorWeight
+            lossFiles = inversion.lossFiles == LossFiles() ? nil : inversion.lossFiles.absolute
+            initial = inversion.initialLatents.map(FileIdentity.absolute)
         }
 
         /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
@@ -60,6 +66,7 @@ public struct SessionFolder: Sendable {
             return budget == inversion.budget && space == s.space.rawValue && loss == inversion.lossName && status.count == count
                 && schedule == (inversion.method == .sequential ? inversion.sequentialSchedule : nil)
                 && (batch ?? s.batch) == s.batch && (noise ?? s.optimizeNoise) == s.optimizeNoise && (prior ?? s.priorWeight) == s.priorWeight
+                && (lossFiles ?? LossFiles()) == inversion.lossFiles.absolute && initial == inversion.initialLatents.map(FileIdentity.absolute)
         }
 
         /// How many window frames are saved.

@@ -31,7 +31,7 @@ extension SessionRun {
         let noiseNames = generator.synthesis.noiseLayerNames
         let s = session
         let metrics = try assemble(
-            session: s, generator: generator, statistics: statistics, loss: try ImageLosses.named(lossName), targets: targets,
+            session: s, generator: generator, statistics: statistics, loss: try ImageLosses.make(lossName, files: lossFiles, resolution: generator.config.imgResolution), targets: targets,
             scenes: Self.localScenes(scenes, first: first, count: count).map(\.clean),
             frame: { try s.savedFrame(index: $0, method: method, noiseNames: noiseNames) })
         record.complete = true
@@ -85,7 +85,7 @@ extension SessionRun {
         let writer = try SessionLatents.Writer(
             session: session, method: method, count: count, like: try read(0), noiseNames: noiseNames, segments: segments)
         let step = ReconstructionStep(generator: generator, loss: loss, batch: 1)
-        var accumulator = ClipMetrics.Accumulator(scenes: clean, wStd: statistics.wStd)
+        var accumulator = ClipMetrics.Accumulator(scenes: clean, wStd: statistics.wStd, perceptual: perceptualMetric)
         let r = targets.frameShape[2]
         // The video is a by-product: a failure to write it (ffmpeg missing) does not fail the run.
         var video = targets.frameShape[0] == 3

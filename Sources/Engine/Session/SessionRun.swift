@@ -9,6 +9,13 @@ public struct SessionRun: Sendable {
     public var budget: Int
     public var settings: InversionSettings
     public var lossName: String
+    /// The weight files a learned loss in `lossName` reads.
+    public var lossFiles = LossFiles()
+    /// Latents to start from (`--init`, a .npz or .npy): read when the run starts, for its window.
+    public var initialLatents: String?
+    /// A perceptual distance the metrics report on every frame besides PSNR and SSIM (`compare`
+    /// gives LPIPS when its weights are given), whatever loss the run optimised.
+    public var perceptualMetric: (any ImageLoss)?
     /// Run the interpolation test (a second fit with every other frame held out) for the metrics;
     /// the UI skips it, the commands report it.
     public var measureHeldOut = true
@@ -42,6 +49,8 @@ public struct SessionRun: Sendable {
         if let p = record.prior { settings.priorWeight = p }
         self.init(method: method, budget: record.budget, settings: settings, lossName: record.loss)
         sequentialSchedule = method == .sequential ? record.schedule : nil
+        lossFiles = record.lossFiles ?? LossFiles()
+        initialLatents = record.initial
     }
 
     /// What a run gives back besides the session's files (which hold its frames: `SessionFolder.latents`).
@@ -146,6 +155,15 @@ public struct SessionRun: Sendable {
         return try finish(session: &s, generator: generator, statistics: statistics, targets: targets, scenes: scenes)
     }
 
+    /// `settings` with `initialLatents` read for a window of `count` frames from clip frame `first`.
+    func settingsWithInitial(generator: Generator, first: Int, count: Int) throws -> InversionSettings {
+        var s = settings
+        if let path = initialLatents {
+            s.initial = try InitialLatents(path: path, numWs: generator.config.numWs, wDim: generator.config.wDim, count: count, first: first)
+        }
+        return s
+    }
+
     /// Does the pending work of `scenes` (window numbering, in the order given; `window` is every
     /// scene of the window, which sequential's schedule is derived from): each piece of work (`units`)
     /// with a frame not `done` is done whole. Each frame is written to its file, then `saved` hears of
@@ -155,10 +173,11 @@ public struct SessionRun: Sendable {
         window: [(frames: Range<Int>, clean: Range<Int>)], scenes: [(frames: Range<Int>, clean: Range<Int>)], done: [Bool],
         smoothFromNaive: Bool, observer: InversionObserver?, saved: @escaping ([Int], [FrameInversion]) throws -> Void
     ) throws -> [String] {
-        let loss = try ImageLosses.named(lossName)
+        let loss = try ImageLosses.make(lossName, files: lossFiles, resolution: generator.config.imgResolution)
         let noiseNames = generator.synthesis.noiseLayerNames
         let first = session.manifest.first
         let count = targets.count
+        let settings = try settingsWithInitial(generator: generator, first: first, count: count)
         let pending = units(of: scenes).filter { $0.contains { !done[$0] } }
         func save(_ indices: [Int], _ finished: [FrameInversion]) throws {
             for (i, f) in zip(indices, finished) { try session.writeFrame(f, index: i, method: method, noiseNames: noiseNames) }

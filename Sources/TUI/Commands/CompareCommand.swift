@@ -10,6 +10,9 @@ struct CompareCommand: ParsableCommand {
             All four methods get the same --budget (generator forward+backward evaluations per frame,
             averaged over the clip). smooth reuses the naive run's latents (it is naive plus a filter).
             DIR becomes a session folder holding every method's results, compare.json and compare.md.
+            Several losses (--loss l1,default,d-features) each get a session folder under DIR and their
+            own rows. Every row reports PSNR and SSIM, and LPIPS when --lpips-vgg and --lpips-lin are
+            given, whatever loss it optimised: a loss cannot win by grading itself.
             """)
 
     @Argument(help: "A video file or a folder of PNGs.") var video: String
@@ -19,19 +22,68 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "w, w+, or w+fine (W+ with the fine layers shared per scene).") var space: LatentSpace = .wPlus
     @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
     @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
-    @Option(help: "Image loss.") var loss: String = "default"
+    @Option(help: "Image loss, or several separated by commas: \(ImageLosses.grammar).") var loss: String = "default"
+    @OptionGroup var lossFiles: LossFileOptions
+    @Option(help: "Methods separated by commas (default: all four).") var methods: String?
+    @Option(name: .customLong("init"), help: "Start every method from these latents (.npz with key w, or .npy).") var initLatents: String?
     @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
     @Flag(help: "Continue an interrupted compare.") var resume = false
 
     /// Chosen so the bundled 202-frame clip finishes in well under 15 minutes on 2 cores.
     static let defaultBudget = 24
 
+    var losses: [String] { loss.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    func chosenMethods() throws -> [InversionMethod] {
+        guard let methods else { return InversionMethod.allCases }
+        return try methods.split(separator: ",").map { name in
+            guard let m = InversionMethod(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("unknown method '\(name)' (known: \(InversionMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return m
+        }
+    }
+
     func run() throws {
         Interrupt.install()
         let context = try ModelContext(model: model)
         let g = context.generator
+        let methodList = try chosenMethods()
+        let losses = self.losses
+        guard !losses.isEmpty else { throw ValidationError("--loss names no loss") }
+        // Every loss is built once here, so a missing weight file stops the run before any work.
+        for l in losses { _ = try ImageLosses.make(l, files: lossFiles.files(loss: l, model: model), resolution: g.config.imgResolution) }
+        let lpipsFiles = lossFiles.files(loss: "lpips", model: model)
+        let lpips = lpipsFiles.lpipsVGG != nil || lpipsFiles.lpipsLinear != nil ? try ImageLosses.make("lpips", files: lpipsFiles, resolution: g.config.imgResolution) : nil
+        var rows: [MetricsTable.Row] = []
+        for l in losses {
+            // One session a loss: a session holds one run of each method.
+            let folder = losses.count == 1 ? out : out + "/loss-" + String(l.map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" })
+            rows += try compare(loss: l, folder: folder, methods: methodList, context: context, lpips: lpips)
+        }
+        let table = MetricsTable.render(rows)
+        print(table)
+        var command = "linstory compare \(video) --model \(model) --out \(out) --budget \(budget)"
+            + (frames.map { " --frames \($0.lower):\($0.upper.map(String.init) ?? "")" } ?? "")
+        if loss != "default" { command += " --loss \(loss)" }
+        if let methods { command += " --methods \(methods)" }
+        try AtomicFile.write(Array((MetricsTable.markdown(rows) + "\n\nMade by: `\(command)`\n").utf8), to: out + "/compare.md")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json = Dictionary(uniqueKeysWithValues: rows.map {
+            (losses.count == 1 ? $0.method : "\($0.method) \($0.loss)", CompareEntry(metrics: $0.metrics.clip, seconds: $0.seconds, budget: budget, loss: $0.loss))
+        })
+        try AtomicFile.write(try encoder.encode(json), to: out + "/compare.json")
+        print("tables: \(out)/compare.md, \(out)/compare.json")
+    }
+
+    /// Every method with one loss in one session folder: a row each.
+    func compare(
+        loss: String, folder: String, methods: [InversionMethod], context: ModelContext, lpips: (any ImageLoss)?
+    ) throws -> [MetricsTable.Row] {
+        let g = context.generator
         var prepared = try CommandSession.prepare(
-            video: video, model: model, out: out, resolution: g.config.imgResolution, window: frames?.range, cutsFile: cuts)
+            video: video, model: model, out: folder, resolution: g.config.imgResolution, window: frames?.range, cutsFile: cuts)
         // Read from the session's frame store a batch or a scene at a time, as the run needs them.
         let targets = StoredTargets(store: prepared.store, channels: g.config.imgChannels)
         let cutList = prepared.cuts!
@@ -39,12 +91,17 @@ struct CompareCommand: ParsableCommand {
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
-        var rows: [(String, ClipMetrics, Double)] = []
-        for method in InversionMethod.allCases {
-            let progress = CommandLineProgress(total: budget * count, label: method.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0), unit: "it")
+        var rows: [MetricsTable.Row] = []
+        for method in methods {
+            let name = method.rawValue + (self.losses.count > 1 ? " " + loss : "")
+            let label = name.count < 10 ? name.padding(toLength: 10, withPad: " ", startingAt: 0) : name
+            let progress = CommandLineProgress(total: budget * count, label: label, unit: "it")
             let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
             do {
                 var run = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
+                run.lossFiles = lossFiles.files(loss: loss, model: model)
+                run.initialLatents = initLatents
+                run.perceptualMetric = lpips
                 run.onFinishing = { report.finishing($0, $1) }
                 let outcome = try run.run(
                     session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
@@ -54,27 +111,23 @@ struct CompareCommand: ParsableCommand {
                     return !Interrupt.requested
                 }
                 report.finish()
-                rows.append((method.rawValue, outcome.metrics, method == .smooth ? rows.first?.2 ?? outcome.seconds : outcome.seconds))
+                // smooth at equal compute is naive's run filtered: it reports naive's time.
+                let naiveSeconds = rows.first { $0.method == InversionMethod.naive.rawValue }?.seconds
+                rows.append(MetricsTable.Row(
+                    method: method.rawValue, loss: loss, metrics: outcome.metrics, seconds: method == .smooth ? naiveSeconds ?? outcome.seconds : outcome.seconds))
             } catch is InversionCancelled {
                 report.finish()
-                FileHandle.standardError.write("interrupted during \(method.rawValue); finished methods are saved in \(out); continue with --resume\n".data(using: .utf8)!)
+                FileHandle.standardError.write("interrupted during \(method.rawValue); finished methods are saved in \(folder); continue with --resume\n".data(using: .utf8)!)
                 throw ExitCode(130)
             }
         }
-        let table = MetricsTable.render(rows)
-        print(table)
-        let command = "linstory compare \(video) --model \(model) --out \(out) --budget \(budget)" + (frames.map { " --frames \($0.lower):\($0.upper.map(String.init) ?? "")" } ?? "")
-        try AtomicFile.write(Array((MetricsTable.markdown(rows) + "\n\nMade by: `\(command)`\n").utf8), to: out + "/compare.md")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json = Dictionary(uniqueKeysWithValues: rows.map { ($0.0, CompareEntry(metrics: $0.1.clip, seconds: $0.2, budget: budget)) })
-        try AtomicFile.write(try encoder.encode(json), to: out + "/compare.json")
-        print("tables: \(out)/compare.md, \(out)/compare.json")
+        return rows
     }
 
     struct CompareEntry: Codable {
         var metrics: ClipMetrics.Figures
         var seconds: Double
         var budget: Int
+        var loss: String
     }
 }

@@ -29,6 +29,7 @@ struct InvertCommand: ParsableCommand {
         if let shard { return try runShard(try SessionShard(parsing: shard)) }
         let context = try ModelContext(model: options.model)
         let g = context.generator
+        try options.checkFiles(generator: g)
         let method = options.method, out = options.out
         var prepared = try CommandSession.prepare(
             video: options.video, model: options.model, out: out, resolution: g.config.imgResolution, fit: options.fit,
@@ -70,6 +71,7 @@ struct InvertCommand: ParsableCommand {
     private func runShard(_ shard: SessionShard) throws {
         let context = try ModelContext(model: options.model)
         let g = context.generator
+        try options.checkFiles(generator: g)
         let method = options.method, out = options.out
         let inversion = options.run
         var prepared: SessionPreparation

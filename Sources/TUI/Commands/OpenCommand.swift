@@ -23,6 +23,10 @@ struct OpenCommand: ParsableCommand {
     @Option(help: "The session folder (default: one per video and model under the data folder).") var session: String?
     @Option(help: "naive, smooth, sequential or scene.") var method: InversionMethod = .scene
     @Option(help: "Evaluations per frame (lower than invert's 200: the UI shows results sooner).") var budget: Int = OpenCommand.defaultBudget
+    @Option(help: "Image loss: \(ImageLosses.grammar).") var loss: String = "default"
+    @OptionGroup var lossFiles: LossFileOptions
+    @Option(name: .customLong("init"), help: "Start from these latents (.npz with key w, or .npy): one for every frame, or one per frame.")
+    var initLatents: String?
     @Option(help: "How previews are drawn: sixel, blocks, ascii or none (default: what the terminal supports).")
     var images: ImageMode?
 
@@ -49,6 +53,9 @@ struct OpenCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: videoPath) else { throw LinstoryError(.notFound, file: videoPath, "no such video or folder") }
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
         let g = checkpoint.generator
+        // A missing or wrong weight file or latents file stops here, in one line, before the UI starts.
+        _ = try ImageLosses.make(loss, files: lossFiles.files(loss: loss, model: modelPath), resolution: g.config.imgResolution)
+        if let initLatents { _ = try LatentsFile.read(path: initLatents, numWs: g.config.numWs, wDim: g.config.wDim) }
         let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
         var settings = InversionSettings()
         settings.previewInterval = 10
@@ -57,9 +64,12 @@ struct OpenCommand: ParsableCommand {
             // A session that holds its curve and cuts shows them at once: nothing is decoded again.
             let start = BackgroundStart.statisticsAndDetection(
                 video: videoPath, mapping: g.mapping, statisticsCache: statisticsCache, savedCurve: prepared.curve, savedCuts: prepared.cuts?.cuts)
-            return AppEngine(
+            let engine = AppEngine(
                 prepared: prepared, modelPath: modelPath, generator: g,
-                method: method, budget: budget, settings: settings, lossName: "default", start: start)
+                method: method, budget: budget, settings: settings, lossName: loss, start: start)
+            engine.lossFiles = lossFiles.files(loss: loss, model: modelPath)
+            engine.initialLatents = initLatents.map(FileIdentity.absolute)
+            return engine
         }
         // A session whose frames are stored opens at once; otherwise the UI comes up first and the one
         // decode of the video (detection and the frame store) runs behind it (SessionOpening).

@@ -40,6 +40,7 @@ struct SlurmCommand: ParsableCommand {
         // The session first: the one decode, the cuts, the method's record (under the session's lock, so
         // a task that starts early finds them made).
         let context = try ModelContext(model: options.model)
+        try options.checkFiles(generator: context.generator)
         var prepared: SessionPreparation
         do {
             let lock = try SessionLock(folder: out)

@@ -20,6 +20,9 @@ public final class AppEngine {
     let budget: Int
     let settings: InversionSettings
     let lossName: String
+    /// The learned loss's weight files and the latents to start from (`open --init`).
+    var lossFiles = LossFiles()
+    var initialLatents: String?
     public private(set) var method: InversionMethod
     private(set) var session: SessionFolder
 
@@ -298,6 +301,8 @@ public final class AppEngine {
             // The UI shows held-out PSNR nowhere and the measurement costs a fit per scene.
             inversion.measureHeldOut = false
             inversion.startFrame = from
+            inversion.lossFiles = lossFiles
+            inversion.initialLatents = initialLatents
             let job = try makeJob(inversion, statistics, SceneList(cuts: state.cuts, frames: frameCount), redo)
             self.job = job
             jobRevision = -1

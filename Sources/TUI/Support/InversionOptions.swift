@@ -16,7 +16,10 @@ struct InversionOptions: ParsableArguments {
     @Option(help: "Scene cuts (JSON or PySceneDetect CSV); detected when absent.") var cuts: String?
     @Option(help: "Frames A:B (A included, B excluded).") var frames: FrameWindow?
     @Option(help: "center-crop, letterbox or stretch.") var fit: FitPolicy = .centerCrop
-    @Option(help: "Image loss: \(ImageLosses.names.joined(separator: ", ")).") var loss: String = "default"
+    @Option(help: "Image loss: \(ImageLosses.grammar).") var loss: String = "default"
+    @OptionGroup var lossFiles: LossFileOptions
+    @Option(name: .customLong("init"), help: "Start from these latents (.npz with key w, like projected_w.npz or an export; or .npy): one for every frame, or one per frame.")
+    var initial: String?
     @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
     @Option(help: "Weight of the Gaussianized-W prior (0 = off).") var prior: Float = 0
     @Option(help: "Frames per generator batch.") var batch: Int = 8
@@ -56,7 +59,16 @@ struct InversionOptions: ParsableArguments {
     var run: SessionRun {
         var run = SessionRun(method: method, budget: budget ?? steps ?? Self.defaultBudget, settings: settings, lossName: loss)
         run.sequentialSchedule = schedule
+        run.lossFiles = lossFiles.files(loss: loss, model: model)
+        run.initialLatents = initial
         return run
+    }
+
+    /// Builds the loss and reads the latents to start from, so that a missing or wrong file stops the
+    /// command before the video is decoded (a film's decode takes minutes).
+    func checkFiles(generator g: Generator) throws {
+        _ = try ImageLosses.make(loss, files: lossFiles.files(loss: loss, model: model), resolution: g.config.imgResolution)
+        if let initial { _ = try LatentsFile.read(path: initial, numWs: g.config.numWs, wDim: g.config.wDim) }
     }
 
     /// The options as a command line, paths made absolute (a task starts in another folder).
@@ -69,6 +81,8 @@ struct InversionOptions: ParsableArguments {
         if let cuts { a += ["--cuts", absolute(cuts)] }
         if let frames { a += ["--frames", "\(frames.lower):\(frames.upper.map(String.init) ?? "")"] }
         a += ["--fit", fit.rawValue, "--loss", loss]
+        a += lossFiles.files(loss: loss, model: model).arguments
+        if let initial { a += ["--init", absolute(initial)] }
         if noNoise { a.append("--no-noise") }
         a += ["--prior", "\(prior)", "--batch", String(batch), "--seed", String(seed)]
         if let warmSteps { a += ["--warm-steps", "\(warmSteps)"] }

@@ -1,0 +1,28 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// The weight files a learned loss reads, as `invert`, `slurm`, `compare` and `open` take them.
+struct LossFileOptions: ParsableArguments {
+    @Option(help: "The discriminator for dfeat / d-features: an NVIDIA .pkl or a safetensors file (default: the model when it is a .pkl, else MODEL.discriminator.safetensors beside it).")
+    var discriminator: String?
+    @Option(help: "lpips: torchvision's VGG16 state_dict (vgg16-397923af.pth).") var lpipsVgg: String?
+    @Option(help: "lpips: the lpips package's linear layers (lpips/weights/v0.1/vgg.pth).") var lpipsLin: String?
+
+    /// The files, with the discriminator found beside the model when `loss` needs one and none was
+    /// given. Absolute paths.
+    func files(loss: String, model: String) -> LossFiles {
+        LossFiles(discriminator: discriminator, lpipsVGG: lpipsVgg, lpipsLinear: lpipsLin).resolved(loss: loss, model: model).absolute
+    }
+}
+
+extension LossFiles {
+    /// The options that give these files back (a cluster task's command line).
+    var arguments: [String] {
+        var a: [String] = []
+        if let discriminator { a += ["--discriminator", discriminator] }
+        if let lpipsVGG { a += ["--lpips-vgg", lpipsVGG] }
+        if let lpipsLinear { a += ["--lpips-lin", lpipsLinear] }
+        return a
+    }
+}
