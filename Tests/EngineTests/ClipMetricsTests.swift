@@ -103,4 +103,27 @@ struct ClipMetricsTests {
         // a mean of means of six float64 values against one mean: ~1e-14 dB apart.
         #expect(abs(m.clip.psnr - m.perFramePSNR.reduce(0, +) / 6) < 1e-9)
     }
+
+    /// A perceptual distance (LPIPS in `compare`) is measured on every frame and reported per scene
+    /// and per clip like PSNR, whatever loss made the reconstructions; without one there is none.
+    @Test func aPerceptualDistanceIsReportedPerSceneAndClip() {
+        var rng = TestRandom(seed: 31)
+        let targets = rng.tensor([5, 3, 8, 8], scale: 0.5), recon = rng.tensor([5, 3, 8, 8], scale: 0.5)
+        let ws = (0..<5).map { _ in rng.tensor([2, 4]) }
+        let scenes = [0..<2, 2..<5]
+        var with = ClipMetrics.Accumulator(scenes: scenes, wStd: 1, perceptual: L1Loss())
+        var without = ClipMetrics.Accumulator(scenes: scenes, wStd: 1)
+        for t in 0..<5 {
+            with.add(target: targets.slice(t..<(t + 1)), recon: recon.slice(t..<(t + 1)), ws: ws[t])
+            without.add(target: targets.slice(t..<(t + 1)), recon: recon.slice(t..<(t + 1)), ws: ws[t])
+        }
+        let m = with.finish(), plain = without.finish()
+        let perFrame = (0..<5).map { Double(L1Loss().evaluate(recon.slice($0..<($0 + 1)), targets.slice($0..<($0 + 1)))[0]) }
+        #expect(m.perFrameLPIPS == perFrame)
+        let first = (perFrame[0] + perFrame[1]) / 2, second = (perFrame[2] + perFrame[3] + perFrame[4]) / 3
+        #expect(abs(m.scenes[0].lpips! - first) < 1e-12 && abs(m.scenes[1].lpips! - second) < 1e-12)
+        #expect(abs(m.clip.lpips! - (first + second) / 2) < 1e-12)
+        #expect(plain.clip.lpips == nil && plain.perFrameLPIPS == nil)
+        #expect(m.clip.psnr == plain.clip.psnr)
+    }
 }
