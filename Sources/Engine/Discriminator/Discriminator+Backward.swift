@@ -123,7 +123,7 @@ extension Discriminator {
     ) {
         let y = UnsafePointer(y)
         let parts = count >= 1 << 16 ? ws.threads : 1
-        DiscriminatorPieces.forEach(count, pieces: DiscriminatorPieces.count(units: (count + 15) / 16), granule: 16, maxParts: parts) { _, rr in
+        Parallel.forEachPiece(count, pieces: Parallel.pieceCount(units: (count + 15) / 16, quantum: DiscriminatorWorkspace.pieceQuantum), granule: 16, maxParts: parts) { _, _, rr in
             l.activationBackward(g + rr.lowerBound, output: y + rr.lowerBound, count: rr.count)
         }
     }
@@ -140,8 +140,8 @@ extension Discriminator {
         let w = UnsafePointer(l.prepared.scaled.pointer)
         let alpha: Float = l.lrelu ? 1 : l.activationGain
         let g = UnsafePointer(g)
-        let pieces = DiscriminatorPieces.count(units: (total + 15) / 16)
-        DiscriminatorPieces.forEach(total, pieces: pieces, granule: 16, maxParts: ws.parts(flops: 2 * Double(total * ci * co))) { _, columns in
+        let pieces = Parallel.pieceCount(units: (total + 15) / 16, quantum: DiscriminatorWorkspace.pieceQuantum)
+        Parallel.forEachPiece(total, pieces: pieces, granule: 16, maxParts: ws.parts(flops: 2 * Double(total * ci * co))) { _, _, columns in
             BLAS.sgemm(
                 transA: true, m: ci, n: columns.count, k: co, alpha: alpha, a: w, lda: ci, b: g + columns.lowerBound, ldb: total,
                 beta: accumulate ? 1 : 0, c: gx + columns.lowerBound, ldc: total)
@@ -177,7 +177,7 @@ extension Discriminator {
         let wf = UnsafePointer(l.prepared.flipped!.pointer)
         let colsBase = ws.cols.pointer
         let stride0 = ws.colsStride
-        DiscriminatorPieces.forEach(rows, pieces: plan.pieces, maxParts: ws.parts(flops: 2 * Double(total * k * ci))) { part, rr in
+        Parallel.forEachPiece(rows, pieces: plan.pieces, maxParts: ws.parts(flops: 2 * Double(total * k * ci))) { part, _, rr in
             let cols = colsBase + part * stride0
             im2col3x3Rows(g, channels: co, batch: n, height: r, width: r, rows: rr, scales: nil, into: cols)
             let columns = (rr.lowerBound * r)..<(rr.upperBound * r)
@@ -206,7 +206,7 @@ extension Discriminator {
         let stride0 = ws.colsStride
         let parts = ws.parts(flops: Double(total * k * co))  // half the layer per phase
         for parity in 0..<2 {
-            DiscriminatorPieces.forEach(rows, pieces: plan.pieces, maxParts: parts, parity: parity) { part, rr in
+            Parallel.forEachPiece(rows, pieces: plan.pieces, maxParts: parts, parity: parity) { part, _, rr in
                 let cols = colsBase + part * stride0
                 let columns = (rr.lowerBound * rh)..<(rr.upperBound * rh)
                 BLAS.sgemm(
@@ -228,7 +228,7 @@ extension Discriminator {
         let scratch = ws.firScratch.pointer
         let stride = ws.firStride
         let flops = 2 * Double(planes * (h * ho + ho * ho) * axis.taps.count)
-        DiscriminatorPieces.forEach(planes, pieces: DiscriminatorPieces.count(units: planes), maxParts: ws.parts(flops: flops)) { part, pr in
+        Parallel.forEachPiece(planes, pieces: Parallel.pieceCount(units: planes, quantum: DiscriminatorWorkspace.pieceQuantum), maxParts: ws.parts(flops: flops)) { part, _, pr in
             firDown2dAdjoint(
                 g + pr.lowerBound * ho * ho, planes: pr.count, height: h, width: h, axis: axis, into: gx + pr.lowerBound * h * h,
                 accumulate: true, scratch: scratch + part * stride)

@@ -95,8 +95,8 @@ extension Discriminator {
     ) {
         let ci = l.inChannels, co = l.outChannels
         let w = UnsafePointer(l.prepared.scaled.pointer)
-        let pieces = DiscriminatorPieces.count(units: (total + 15) / 16)
-        DiscriminatorPieces.forEach(total, pieces: pieces, granule: 16, maxParts: ws.parts(flops: 2 * Double(total * ci * co))) { _, columns in
+        let pieces = Parallel.pieceCount(units: (total + 15) / 16, quantum: DiscriminatorWorkspace.pieceQuantum)
+        Parallel.forEachPiece(total, pieces: pieces, granule: 16, maxParts: ws.parts(flops: 2 * Double(total * ci * co))) { _, _, columns in
             BLAS.sgemm(
                 m: co, n: columns.count, k: ci, a: w, lda: ci, b: x + columns.lowerBound, ldb: total,
                 c: y + columns.lowerBound, ldc: total)
@@ -133,7 +133,7 @@ extension Discriminator {
         let w = UnsafePointer(l.prepared.scaled.pointer)
         let colsBase = ws.cols.pointer
         let stride0 = ws.colsStride
-        DiscriminatorPieces.forEach(rows, pieces: plan.pieces, maxParts: ws.parts(flops: 2 * Double(total * k * co))) { part, rr in
+        Parallel.forEachPiece(rows, pieces: plan.pieces, maxParts: ws.parts(flops: 2 * Double(total * k * co))) { part, _, rr in
             let cols = colsBase + part * stride0
             if stride == 1 {
                 im2col3x3Rows(x, channels: ci, batch: n, height: hin, width: hin, rows: rr, scales: nil, into: cols)
@@ -161,7 +161,7 @@ extension Discriminator {
         let (stride, padStride) = (ws.winogradStride, ws.winogradPadStride)
         // A Winograd conv does ~1/3 of the direct one's multiply-adds; count the direct ones.
         let parts = ws.parts(flops: 2 * Double(n * r * r * ci * co * 9) / 3)
-        DiscriminatorPieces.forEach(n * r / winogradTileSize, pieces: plan.pieces, maxParts: parts) { part, rows in
+        Parallel.forEachPiece(n * r / winogradTileSize, pieces: plan.pieces, maxParts: parts) { part, _, rows in
             let tiles = WinogradTiles(batch: n, height: r, width: r, rows: rows)
             winogradConv3x3(
                 x, inChannels: ci, scales: nil, weights: u, outChannels: co, tiles: tiles, into: y, v: vBase + part * stride,
@@ -179,7 +179,7 @@ extension Discriminator {
         let scratch = ws.firScratch.pointer
         let stride = ws.firStride
         let flops = 2 * Double(planes * (h * ho + ho * ho) * axis.taps.count)
-        DiscriminatorPieces.forEach(planes, pieces: DiscriminatorPieces.count(units: planes), maxParts: ws.parts(flops: flops)) { part, pr in
+        Parallel.forEachPiece(planes, pieces: Parallel.pieceCount(units: planes, quantum: DiscriminatorWorkspace.pieceQuantum), maxParts: ws.parts(flops: flops)) { part, _, pr in
             firDown2d(
                 x + pr.lowerBound * h * h, planes: pr.count, height: h, width: h, axis: axis, into: out + pr.lowerBound * ho * ho,
                 scratch: scratch + part * stride)

@@ -9,7 +9,7 @@
 public final class DiscriminatorWorkspace: @unchecked Sendable {
     public let batch: Int
     /// Workers the passes split over (Parallel.threads when made). It decides who computes what, never
-    /// what is computed: the pieces do not depend on it (see `DiscriminatorPieces`).
+    /// what is computed: the pieces do not depend on it (see `Parallel.forEachPiece`).
     public let threads: Int
     /// A phase gets one worker per this many FLOPs (at most `threads`); 0 splits every phase (tests).
     public let minimumFLOPsPerWorker: Double
@@ -18,6 +18,9 @@ public final class DiscriminatorWorkspace: @unchecked Sendable {
     public let columnBudget: Int
     /// Stride-1 3x3 convs on grids from this size up run by Winograd F(4x4, 3x3) (Int.max: never).
     public let winogradFrom: Int
+    /// Every split cuts its work into a multiple of this many pieces (when there are that many
+    /// units), so 1, 2 or 4 workers get equal shares: the synthesis workspace's quantum.
+    static let pieceQuantum = SynthesisWorkspace.pieceQuantum
     public static let defaultWinogradFrom = 16
 
     final class BlockState {
@@ -170,8 +173,8 @@ public final class DiscriminatorWorkspace: @unchecked Sendable {
     /// pieces of whole rows whose columns fit `budget` floats (at least one row), and the floats the
     /// largest piece lowers.
     static func rowPlan(rows: Int, k: Int, width: Int, budget: Int) -> (pieces: Int, floats: Int) {
-        let pieces = DiscriminatorPieces.count(units: rows, maxUnitsPerPiece: budget / max(1, k * width))
-        return (pieces, DiscriminatorPieces.largest(units: rows, pieces: pieces) * k * width)
+        let pieces = Parallel.pieceCount(units: rows, maxUnitsPerPiece: budget / max(1, k * width), quantum: pieceQuantum)
+        return (pieces, Parallel.largestPiece(units: rows, pieces: pieces) * k * width)
     }
 
     /// Whether a stride-1 3x3 conv on an R x R grid runs by Winograd (R a multiple of the tile, at
@@ -184,8 +187,8 @@ public final class DiscriminatorWorkspace: @unchecked Sendable {
     static func winogradPlan(batch n: Int, resolution r: Int, channels c: Int, budget: Int) -> (pieces: Int, floats: Int) {
         let tileRows = n * r / winogradTileSize
         let perRow = winogradPositions * c * (r / winogradTileSize)
-        let pieces = DiscriminatorPieces.count(units: tileRows, maxUnitsPerPiece: 2 * budget / max(1, perRow))
-        let largest = DiscriminatorPieces.largest(units: tileRows, pieces: pieces)
+        let pieces = Parallel.pieceCount(units: tileRows, maxUnitsPerPiece: 2 * budget / max(1, perRow), quantum: pieceQuantum)
+        let largest = Parallel.largestPiece(units: tileRows, pieces: pieces)
         return (pieces, winogradScratch(rows: c, tiles: largest * (r / winogradTileSize)))
     }
 

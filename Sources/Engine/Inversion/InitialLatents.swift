@@ -20,10 +20,10 @@ public struct InitialLatents: Sendable {
     /// starting at clip frame `first`. Errors name the file and say what does not fit.
     public init(path: String, numWs: Int, wDim: Int, count: Int, first: Int = 0) throws {
         identity = try FileIdentity(path: path)
-        let ws = try LatentsFile.read(path: path, numWs: numWs, wDim: wDim)
+        let (ws, frames) = try LatentsFile.readWithFrames(path: path, numWs: numWs, wDim: wDim)
         let k = ws.shape[0]
         var listed: [Int]?
-        if path.hasSuffix(".npz"), let frames = try NpzArchive.read(path: path)["frames"] {
+        if let frames {
             guard frames.rank == 1, frames.shape[0] == k else {
                 throw LinstoryError(.mismatch, file: path, "'frames' has shape \(frames.shape) for \(k) latents")
             }

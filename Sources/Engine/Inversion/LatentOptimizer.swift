@@ -45,14 +45,16 @@ public final class LatentOptimizer: @unchecked Sendable {
     public func freshState(frames: [Int] = []) -> State {
         let b = step.batch
         let rows = settings.space.rows(numWs: numWs)
-        var latents = Tensor(shape: [b, rows, wDim]) { p in
-            statistics.wAvg.withUnsafeBufferPointer { avg in
-                for r in 0..<(b * rows) { for j in 0..<wDim { p[r * wDim + j] = avg[j] } }
-            }
-        }
+        let latents: Tensor
         if let initial = settings.initial, let last = frames.last {
             let given = (0..<b).map { i in initial.latents(clipFrame: i < frames.count ? frames[i] : last, space: settings.space) }
             latents = Tensor.concatenate(given.map { $0.reshaped([1, rows, wDim]) })
+        } else {
+            latents = Tensor(shape: [b, rows, wDim]) { p in
+                statistics.wAvg.withUnsafeBufferPointer { avg in
+                    for r in 0..<(b * rows) { for j in 0..<wDim { p[r * wDim + j] = avg[j] } }
+                }
+            }
         }
         var noise: [Tensor]?
         if settings.optimizeNoise {

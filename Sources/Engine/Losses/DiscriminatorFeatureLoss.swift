@@ -42,17 +42,17 @@ public struct DiscriminatorFeatureLoss: ImageLoss {
         precondition(
             c == config.imgChannels && h == config.imgResolution && w == config.imgResolution,
             "\(name): the discriminator takes [N, \(config.imgChannels), \(config.imgResolution), \(config.imgResolution)], got \(prediction.shape)")
-        return state.locked { ws, cache in
+        return state.locked { ws in
             let ws = ws(n)
             let deepest = layers.last!
             // The target's unit features: the same target comes every step of an optimisation.
             let targetFeatures: [Tensor]
-            if let cached = cache.features(for: target) {
+            if let cached = state.cache.features(for: target) {
                 targetFeatures = cached
             } else {
                 discriminator.forward(target, through: deepest, workspace: ws)
                 targetFeatures = layers.map { Self.unitFeatures(ws.activation($0)) }
-                cache.store(target: target, features: targetFeatures)
+                state.cache.store(targetFeatures, for: target)
             }
             discriminator.forward(prediction, through: deepest, workspace: ws)
             var losses = [Float](repeating: 0, count: n)
@@ -138,17 +138,17 @@ public struct DiscriminatorFeatureLoss: ImageLoss {
         return (values, g)
     }
 
-    /// The discriminator's workspaces (one per batch size) and the last target's features, used by
-    /// one evaluation at a time (the optimiser's calls come one after another).
+    /// The discriminator's workspaces (one per batch size), used by one evaluation at a time (the
+    /// optimiser's calls come one after another), and the last target's features.
     final class State: @unchecked Sendable {
         let discriminator: Discriminator
+        let cache = TargetFeatureCache<[Tensor]>()
         private let lock = NSLock()
         private var workspaces: [Int: DiscriminatorWorkspace] = [:]
-        private var cache = TargetCache()
 
         init(discriminator: Discriminator) { self.discriminator = discriminator }
 
-        func locked<R>(_ body: (_ workspace: (Int) -> DiscriminatorWorkspace, _ cache: inout TargetCache) -> R) -> R {
+        func locked<R>(_ body: (_ workspace: (Int) -> DiscriminatorWorkspace) -> R) -> R {
             lock.lock()
             defer { lock.unlock() }
             return body({ n in
@@ -156,24 +156,7 @@ public struct DiscriminatorFeatureLoss: ImageLoss {
                 let w = DiscriminatorWorkspace(discriminator: self.discriminator, batch: n)
                 self.workspaces[n] = w
                 return w
-            }, &cache)
-        }
-    }
-
-    /// The last target seen (a copy, compared exactly) and its unit features.
-    struct TargetCache {
-        private var target: Tensor?
-        private var features: [Tensor] = []
-
-        func features(for t: Tensor) -> [Tensor]? {
-            guard let target, target.shape == t.shape else { return nil }
-            let same = target.withUnsafeBufferPointer { a in t.withUnsafeBufferPointer { b in memcmp(a.baseAddress!, b.baseAddress!, a.count * 4) == 0 } }
-            return same ? features : nil
-        }
-
-        mutating func store(target t: Tensor, features f: [Tensor]) {
-            target = t
-            features = f
+            })
         }
     }
 }

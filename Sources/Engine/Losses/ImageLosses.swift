@@ -29,23 +29,25 @@ public enum ImageLosses {
     /// `resolution`, when given, is the generator's: a discriminator for another size is refused.
     public static func make(_ spec: String, files: LossFiles, resolution: Int? = nil) throws -> any ImageLoss {
         var cache = Learned(files: files, resolution: resolution)
-        let parts = spec.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        if parts.count == 1, !parts[0].contains("*") { return try term(parts[0], &cache) }
-        let terms = try parts.map { part -> WeightedSumLoss.Term in
+        let parsed = try terms(spec)
+        if parsed.count == 1, !spec.contains("*") { return try term(parsed[0].name, &cache) }
+        return WeightedSumLoss(name: spec, try parsed.map { WeightedSumLoss.Term($0.weight, try term($0.name, &cache)) })
+    }
+
+    /// The terms of `spec`, `[WEIGHT*]NAME` joined by `+` (names not checked here).
+    public static func terms(_ spec: String) throws -> [(weight: Float, name: String)] {
+        try spec.split(separator: "+", omittingEmptySubsequences: false).map { raw in
+            let part = raw.trimmingCharacters(in: .whitespaces)
             let pieces = part.split(separator: "*", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             guard pieces.count <= 2, let name = pieces.last, !name.isEmpty else {
                 throw LinstoryError(.invalidValue, "loss \"\(spec)\": \"\(part)\" is not a term (write WEIGHT*NAME or NAME)")
             }
-            var weight: Float = 1
-            if pieces.count == 2 {
-                guard let w = Float(pieces[0]), w.isFinite, w > 0 else {
-                    throw LinstoryError(.invalidValue, "loss \"\(spec)\": the weight \"\(pieces[0])\" is not a positive number")
-                }
-                weight = w
+            guard pieces.count == 2 else { return (1, name) }
+            guard let w = Float(pieces[0]), w.isFinite, w > 0 else {
+                throw LinstoryError(.invalidValue, "loss \"\(spec)\": the weight \"\(pieces[0])\" is not a positive number")
             }
-            return WeightedSumLoss.Term(weight, try term(name, &cache))
+            return (w, name)
         }
-        return WeightedSumLoss(name: spec, terms)
     }
 
     /// One named loss.

@@ -26,11 +26,9 @@ public struct LossFiles: Sendable, Codable, Equatable {
 }
 
 extension LossFiles {
-    /// The names of the terms of a loss spec ("0.5*l1+lap" has l1 and lap).
+    /// The names of the terms of a loss spec ("0.5*l1+lap" has l1 and lap; none when it does not parse).
     public static func termNames(_ spec: String) -> [String] {
-        spec.split(separator: "+").map { part in
-            String(part.split(separator: "*").last ?? "").trimmingCharacters(in: .whitespaces)
-        }
+        ((try? ImageLosses.terms(spec)) ?? []).map(\.name)
     }
 
     /// Whether `spec` has a term that reads the discriminator.

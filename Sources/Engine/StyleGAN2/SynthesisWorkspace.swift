@@ -64,22 +64,20 @@ public final class SynthesisWorkspace: @unchecked Sendable {
             gS = Buffer(count: n * l.outChannels)
             let rows = 9 * (l.up ? l.outChannels : max(l.inChannels, l.outChannels))
             chunk = max(1, min(n, chunkBudget / max(1, rows * hwIn)))
-            // The largest piece of `units` cut into `pieces` (as Parallel.forEachPiece cuts).
-            func largest(_ units: Int, _ pieces: Int) -> Int { max(1, (units + max(1, pieces) - 1) / max(1, pieces)) }
             let imageRows = n * l.inputResolution
             let perPiece = min(chunkBudget, workerColumnBudget)
             rowPieces = Parallel.pieceCount(
                 units: imageRows, maxUnitsPerPiece: perPiece / max(1, 9 * l.inChannels * l.inputResolution), quantum: qw)
-            rowsPerChunk = largest(imageRows, rowPieces)
+            rowsPerChunk = Parallel.largestPiece(units: imageRows, pieces: rowPieces)
             backwardRowPieces = Parallel.pieceCount(
                 units: imageRows, maxUnitsPerPiece: perPiece / max(1, 9 * l.outChannels * l.inputResolution), quantum: qw)
-            backwardRowsPerChunk = largest(imageRows, backwardRowPieces)
+            backwardRowsPerChunk = Parallel.largestPiece(units: imageRows, pieces: backwardRowPieces)
             winograd = !l.up && l.resolution >= winogradFrom && l.resolution % winogradTileSize == 0
             let tilesPerRow = l.resolution / winogradTileSize
             let tileRows = n * l.resolution / winogradTileSize
             let tileRowFloats = winogradPositions * max(l.inChannels, l.outChannels) * tilesPerRow
             winogradPieces = Parallel.pieceCount(units: tileRows, maxUnitsPerPiece: workerColumnBudget * 2 / max(1, tileRowFloats), quantum: qw)
-            winogradRowsPerChunk = largest(tileRows, winogradPieces)
+            winogradRowsPerChunk = Parallel.largestPiece(units: tileRows, pieces: winogradPieces)
             winogradChunkFloats = winograd ? winogradScratch(rows: max(l.inChannels, l.outChannels), tiles: winogradRowsPerChunk * tilesPerRow) : 0
             upColumnSplit = l.up && chunk * hwIn >= 2 * 9 * l.outChannels
             outChannelPieces = Parallel.pieceCount(units: l.outChannels, quantum: q)

@@ -46,9 +46,12 @@ public enum Parallel {
     /// added in piece order) gives the same bits with any number of workers. `split`'s parts follow
     /// the worker count, so only elementwise work may use it. (A GEMM's rounding may follow its shape:
     /// OpenBLAS picks its small-matrix and direct kernels by M N K.)
+    /// `parity` 0 or 1 runs only the even or odd pieces (neighbours that write overlapping rows then
+    /// never run at once; a caller runs both in turn).
     @inline(__always)
     public static func forEachPiece(
-        _ count: Int, pieces: Int, granule: Int = 1, maxParts: Int, _ body: (_ part: Int, _ index: Int, _ piece: Range<Int>) -> Void
+        _ count: Int, pieces: Int, granule: Int = 1, maxParts: Int, parity: Int? = nil,
+        _ body: (_ part: Int, _ index: Int, _ piece: Range<Int>) -> Void
     ) {
         let units = (count + granule - 1) / granule
         let p = min(max(1, pieces), units)
@@ -56,15 +59,23 @@ public enum Parallel {
         @inline(__always) func piece(_ i: Int) -> Range<Int> {
             min(count, units * i / p * granule)..<min(count, units * (i + 1) / p * granule)
         }
-        let parts = min(max(1, maxParts), p)
+        let first = parity ?? 0
+        let step = parity == nil ? 1 : 2
+        let selected = first < p ? (p - first + step - 1) / step : 0
+        if selected <= 0 { return }
+        let parts = min(max(1, maxParts), selected)
         if parts <= 1 {
-            for i in 0..<p { body(0, i, piece(i)) }
+            for k in 0..<selected { body(0, first + k * step, piece(first + k * step)) }
             return
         }
         SpinningPool.shared.run(parts: parts) { part in
-            for i in (p * part / parts)..<(p * (part + 1) / parts) { body(part, i, piece(i)) }
+            for k in (selected * part / parts)..<(selected * (part + 1) / parts) { body(part, first + k * step, piece(first + k * step)) }
         }
     }
+
+    /// The most units a piece of `units` cut into `pieces` holds (as `forEachPiece` cuts): what a
+    /// piece's scratch must fit.
+    public static func largestPiece(units: Int, pieces: Int) -> Int { max(1, (units + max(1, pieces) - 1) / max(1, pieces)) }
 
     /// How many pieces `forEachPiece` should cut `units` units into when a piece may hold at most
     /// `maxUnitsPerPiece` (a scratch budget): at least `quantum`, and a multiple of it so that 1, 2 or

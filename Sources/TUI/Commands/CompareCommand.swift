@@ -52,7 +52,7 @@ struct CompareCommand: ParsableCommand {
         let losses = self.losses
         guard !losses.isEmpty else { throw ValidationError("--loss names no loss") }
         // Every loss is built once here, so a missing weight file stops the run before any work.
-        for l in losses { _ = try ImageLosses.make(l, files: lossFiles.files(loss: l, model: model), resolution: g.config.imgResolution) }
+        for l in losses { try lossFiles.check(loss: l, model: model, initial: initLatents, generator: g) }
         let lpipsFiles = lossFiles.files(loss: "lpips", model: model)
         let lpips = lpipsFiles.lpipsVGG != nil || lpipsFiles.lpipsLinear != nil ? try ImageLosses.make("lpips", files: lpipsFiles, resolution: g.config.imgResolution) : nil
         var rows: [MetricsTable.Row] = []

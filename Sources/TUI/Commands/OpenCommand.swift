@@ -53,9 +53,7 @@ struct OpenCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: videoPath) else { throw LinstoryError(.notFound, file: videoPath, "no such video or folder") }
         let checkpoint = try GeneratorCheckpoint.load(path: modelPath)
         let g = checkpoint.generator
-        // A missing or wrong weight file or latents file stops here, in one line, before the UI starts.
-        _ = try ImageLosses.make(loss, files: lossFiles.files(loss: loss, model: modelPath), resolution: g.config.imgResolution)
-        if let initLatents { _ = try LatentsFile.read(path: initLatents, numWs: g.config.numWs, wDim: g.config.wDim) }
+        try lossFiles.check(loss: loss, model: modelPath, initial: initLatents, generator: g)
         let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
         var settings = InversionSettings()
         settings.previewInterval = 10

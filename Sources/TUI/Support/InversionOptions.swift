@@ -64,11 +64,9 @@ struct InversionOptions: ParsableArguments {
         return run
     }
 
-    /// Builds the loss and reads the latents to start from, so that a missing or wrong file stops the
-    /// command before the video is decoded (a film's decode takes minutes).
+    /// Stops on a missing or wrong loss weight file or `--init` file before any decode.
     func checkFiles(generator g: Generator) throws {
-        _ = try ImageLosses.make(loss, files: lossFiles.files(loss: loss, model: model), resolution: g.config.imgResolution)
-        if let initial { _ = try LatentsFile.read(path: initial, numWs: g.config.numWs, wDim: g.config.wDim) }
+        try lossFiles.check(loss: loss, model: model, initial: initial, generator: g)
     }
 
     /// The options as a command line, paths made absolute (a task starts in another folder).

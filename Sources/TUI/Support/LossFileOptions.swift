@@ -9,6 +9,13 @@ struct LossFileOptions: ParsableArguments {
     @Option(help: "lpips: torchvision's VGG16 state_dict (vgg16-397923af.pth).") var lpipsVgg: String?
     @Option(help: "lpips: the lpips package's linear layers (lpips/weights/v0.1/vgg.pth).") var lpipsLin: String?
 
+    /// Builds the loss and reads the latents to start from, so that a missing or wrong file stops the
+    /// command in one line before the video is decoded (a film's decode takes minutes) or the UI starts.
+    func check(loss: String, model: String, initial: String?, generator g: Generator) throws {
+        _ = try ImageLosses.make(loss, files: files(loss: loss, model: model), resolution: g.config.imgResolution)
+        if let initial { _ = try LatentsFile.read(path: initial, numWs: g.config.numWs, wDim: g.config.wDim) }
+    }
+
     /// The files, with the discriminator found beside the model when `loss` needs one and none was
     /// given. Absolute paths.
     func files(loss: String, model: String) -> LossFiles {

@@ -16,7 +16,7 @@
 /// and pools in reverse (`VGG16Features.backward`). Images need H, W >= 16 (relu5_3 comes after four
 /// halvings); they need not be square.
 ///
-/// The target's tap features are cached between calls (see `LPIPSTargetCache`): an optimiser's step
+/// The target's tap features are cached between calls (see `TargetFeatureCache`): an optimiser's step
 /// runs VGG's forward twice only on its first call, then once forward and once backward.
 ///
 /// Memory, from one `LossScratch` reused between calls: every ReLU output of the prediction (the
@@ -39,7 +39,7 @@ public struct LPIPSLoss: ImageLoss {
     /// results are the same bits with any count (every sum and GEMM is cut into fixed pieces).
     let threads: Int?
     private let scratch = LossScratch()
-    private let cache = LPIPSTargetCache()
+    private let cache = TargetFeatureCache<Tensor>()
 
     public init(weights: LPIPSWeights, threads: Int? = nil) {
         precondition((threads ?? 1) >= 1, "lpips: threads must be at least 1")
