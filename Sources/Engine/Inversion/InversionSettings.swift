@@ -13,6 +13,9 @@ public struct InversionSettings: Sendable {
     public var seed: UInt64 = 0
     /// Images of the current reconstruction sent with progress every this many steps (0 = never).
     public var previewInterval = 0
+    /// `scene`: knots a scene's path may bend at, between its ends (`--max-knots`); 0 keeps one
+    /// straight line per scene.
+    public var maxKnots = 3
     /// Latents to start from instead of w_avg (`--init`); nil starts as NVIDIA's projector does.
     public var initial: InitialLatents?
 

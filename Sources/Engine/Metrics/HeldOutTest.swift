@@ -1,7 +1,7 @@
 /// The interpolation test: hold out every other frame of each scene, fit the rest, and render the
 /// held-out frames from the fitted path. Per-frame methods fit frames independently, so their path
 /// is the lerp of the neighbours' latents (with the earlier neighbour's noise); the scene method is
-/// refitted on the even frames alone and the odd ones are rendered halfway along its segments.
+/// refitted on the even frames alone and the odd ones are rendered halfway between their neighbours along its path.
 public enum HeldOutTest {
     /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
     /// `frame(t)` gives frame t's result (read as needed: a film's frames are not all held).
@@ -41,10 +41,9 @@ public enum HeldOutTest {
             let psnr = held.map { t -> Double in
                 // Held-out frame t sits between even frames k and k + 1 of the fit.
                 let k = (t - scene.lowerBound) / 2
-                let seg = fit.segments.first { $0.range.contains(k) && $0.range.contains(k + 1) } ?? fit.segments.last!
-                let tt = seg.range.count > 1 ? (Float(k - seg.range.lowerBound) + 0.5) / Float(seg.range.count - 1) : 0
-                let w = LatentSpace.broadcast(seg.latent(at: tt).reshaped([1] + seg.start.shape), numWs: generator.config.numWs)
-                let img = step.render(ws: w, noise: seg.noise)
+                let latent = fit.path.latent(atFrame: Float(k) + 0.5)
+                let w = LatentSpace.broadcast(latent.reshaped([1] + latent.shape), numWs: generator.config.numWs)
+                let img = step.render(ws: w, noise: fit.path.noise)
                 return ImageMetrics.psnr(img, local(t))[0]
             }
             return psnr.reduce(0, +) / Double(psnr.count)

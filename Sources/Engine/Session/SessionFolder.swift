@@ -40,6 +40,8 @@ public struct SessionFolder: Sendable {
         /// absolute paths (nil: none, or a session written before they existed).
         public var lossFiles: LossFiles?
         public var initial: String?
+        /// The scene method's `--max-knots` (nil: another method, or a session written before knots).
+        public var maxKnots: Int?
 
         /// A fresh record for `inversion` over `count` frames: nothing saved yet.
         public init(for inversion: SessionRun, count: Int) {
@@ -58,6 +60,7 @@ public struct SessionFolder: Sendable {
             prior = inversion.settings.priorWeight
             lossFiles = inversion.lossFiles == LossFiles() ? nil : inversion.lossFiles.absolute
             initial = inversion.initialLatents.map(FileIdentity.absolute)
+            maxKnots = inversion.method == .scene ? inversion.settings.maxKnots : nil
         }
 
         /// Whether frames saved under this record can be reused by `inversion` over `count` frames.
@@ -67,6 +70,7 @@ public struct SessionFolder: Sendable {
                 && schedule == (inversion.method == .sequential ? inversion.sequentialSchedule : nil)
                 && (batch ?? s.batch) == s.batch && (noise ?? s.optimizeNoise) == s.optimizeNoise && (prior ?? s.priorWeight) == s.priorWeight
                 && (lossFiles ?? LossFiles()) == inversion.lossFiles.absolute && initial == inversion.initialLatents.map(FileIdentity.absolute)
+                && maxKnots == (inversion.method == .scene ? s.maxKnots : nil)
         }
 
         /// How many window frames are saved.

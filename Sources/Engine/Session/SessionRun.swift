@@ -47,6 +47,7 @@ public struct SessionRun: Sendable {
         if let b = record.batch { settings.batch = b }
         if let n = record.noise { settings.optimizeNoise = n }
         if let p = record.prior { settings.priorWeight = p }
+        if let k = record.maxKnots { settings.maxKnots = k }
         self.init(method: method, budget: record.budget, settings: settings, lossName: record.loss)
         sequentialSchedule = method == .sequential ? record.schedule : nil
         lossFiles = record.lossFiles ?? LossFiles()

@@ -27,6 +27,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Methods separated by commas (default: all four).") var methods: String?
     @Option(name: .customLong("init"), help: "Start every method from these latents (.npz with key w, or .npy).") var initLatents: String?
     @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
+    @Option(help: "scene: knots a scene's path may bend at (0: one straight line per scene).") var maxKnots: Int = InversionSettings().maxKnots
     @Flag(help: "Continue an interrupted compare.") var resume = false
 
     /// Chosen so the bundled 202-frame clip finishes in well under 15 minutes on 2 cores.
@@ -51,6 +52,7 @@ struct CompareCommand: ParsableCommand {
         let methodList = try chosenMethods()
         let losses = self.losses
         guard !losses.isEmpty else { throw ValidationError("--loss names no loss") }
+        if maxKnots < 0 { throw ValidationError("--max-knots must be 0 or more") }
         // Every loss is built once here, so a missing weight file stops the run before any work.
         for l in losses { try lossFiles.check(loss: l, model: model, initial: initLatents, generator: g) }
         let lpipsFiles = lossFiles.files(loss: "lpips", model: model)
@@ -91,6 +93,7 @@ struct CompareCommand: ParsableCommand {
         var settings = InversionSettings()
         settings.space = space
         settings.optimizeNoise = !noNoise
+        settings.maxKnots = maxKnots
         var rows: [MetricsTable.Row] = []
         for method in methods {
             let name = method.rawValue + (self.losses.count > 1 ? " " + loss : "")

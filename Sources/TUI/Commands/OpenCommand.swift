@@ -27,6 +27,7 @@ struct OpenCommand: ParsableCommand {
     @OptionGroup var lossFiles: LossFileOptions
     @Option(name: .customLong("init"), help: "Start from these latents (.npz with key w, or .npy): one for every frame, or one per frame.")
     var initLatents: String?
+    @Option(help: "scene: knots a scene's path may bend at (0: one straight line per scene).") var maxKnots: Int = InversionSettings().maxKnots
     @Option(help: "How previews are drawn: sixel, blocks, ascii or none (default: what the terminal supports).")
     var images: ImageMode?
 
@@ -35,6 +36,7 @@ struct OpenCommand: ParsableCommand {
 
     func validate() throws {
         if budget < 1 { throw ValidationError("--budget must be at least 1") }
+        if maxKnots < 0 { throw ValidationError("--max-knots must be 0 or more") }
     }
 
     func run() throws {
@@ -57,6 +59,7 @@ struct OpenCommand: ParsableCommand {
         let folder = try sessionFolder ?? SessionLocation.defaultSession(video: FileIdentity(path: videoPath), model: FileIdentity(path: modelPath))
         var settings = InversionSettings()
         settings.previewInterval = 10
+        settings.maxKnots = maxKnots
         let statisticsCache = WStatistics.cachePath(folder: ModelContext.cacheFolder, mapping: g.mapping)
         let makeEngine = { (prepared: SessionPreparation) throws -> AppEngine in
             // A session that holds its curve and cuts shows them at once: nothing is decoded again.

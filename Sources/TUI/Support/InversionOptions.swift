@@ -21,6 +21,7 @@ struct InversionOptions: ParsableArguments {
     @Option(name: .customLong("init"), help: "Start from these latents (.npz with key w, like projected_w.npz or an export; or .npy): one for every frame, or one per frame.")
     var initial: String?
     @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
+    @Option(help: "scene: knots a scene's path may bend at (0: one straight line per scene).") var maxKnots: Int = InversionSettings().maxKnots
     @Option(help: "Weight of the Gaussianized-W prior (0 = off).") var prior: Float = 0
     @Option(help: "Frames per generator batch.") var batch: Int = 8
     @Option(help: "Seed for noise initialisation.") var seed: UInt64 = 0
@@ -33,6 +34,7 @@ struct InversionOptions: ParsableArguments {
     func validate() throws {
         if let b = budget ?? steps, b < 1 { throw ValidationError("--budget must be at least 1") }
         if batch < 1 { throw ValidationError("--batch must be at least 1") }
+        if maxKnots < 0 { throw ValidationError("--max-knots must be 0 or more") }
         if (warmSteps != nil || firstSteps != nil) && method != .sequential {
             throw ValidationError("--warm-steps and --first-steps are for --method sequential")
         }
@@ -52,6 +54,7 @@ struct InversionOptions: ParsableArguments {
         settings.priorWeight = prior
         settings.batch = batch
         settings.seed = seed
+        settings.maxKnots = maxKnots
         return settings
     }
 
