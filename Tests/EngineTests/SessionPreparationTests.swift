@@ -68,7 +68,7 @@ final class SessionPreparationTests {
         }
         let cuts = CutList(frames: 132, fps: 25, cuts: [SceneCut(frame: 6, fps: 25)])
         let e = try prepared.session.export(
-            method: .scene, indices: frames.map(\.index), frame: { i in frames.first { $0.index == i }!.frame }, cuts: cuts, generator: g,
+            method: .scene, indices: frames.map(\.index), frame: { i in frames.first { $0.index == i }!.frame }, cuts: cuts, generators: SceneGenerators(base: g, session: prepared.session, method: .scene),
             targets: StoredTargets(store: prepared.store, channels: 3))
         #expect(e.written == ["cuts.json", "cuts.csv", "scene.npz", "scene.mp4"] && e.framesInverted == 2)
         let npz = try NpzArchive.read(path: e.folder + "/scene.npz")

@@ -428,3 +428,61 @@ extension SessionRunTests {
         #expect(SessionRun.sequentialStartFrames(scenes, first: 2, count: 10) == [0, 2, 6])
     }
 }
+
+/// Tuned scenes are files named by their frames: listed without opening them, mapped to window
+/// frames, and removed when frames they cover are inverted again.
+@Suite("Tuned scenes in a session folder")
+struct TunedSceneFilesTests {
+    @Test func listedMappedAndRemovedWithTheirFrames() throws {
+        let folder = try TemporaryFolder("linstory-tuned-files")
+        let manifest = SessionFolder.Manifest(
+            video: try FileIdentity(path: Fixtures.path("stylegan2/tiny32/weights.safetensors")),
+            model: try FileIdentity(path: Fixtures.path("stylegan2/tiny32/weights.safetensors")), resolution: 32,
+            fit: "center-crop", fps: 25, videoFrames: 100, first: 10, count: 20)
+        let session = try SessionFolder.open(folder: folder.path + "/s", fresh: manifest)
+        try FileManager.default.createDirectory(atPath: session.tunedFolder(method: .scene), withIntermediateDirectories: true)
+        for frames in [10...13, 14...21, 24...29] {
+            FileManager.default.createFile(atPath: session.tunedScenePath(method: .scene, frames: frames), contents: Data())
+        }
+        FileManager.default.createFile(atPath: session.tunedFolder(method: .scene) + "/notes.txt", contents: Data())
+        #expect(session.tunedScenes(method: .scene).map(\.frames) == [10...13, 14...21, 24...29])
+        let generators = SceneGenerators(base: try Fixtures.generator("tiny32"), session: session, method: .scene)
+        // Window numbering: video frame 10 is window frame 0.
+        #expect(generators.tunedRanges == [0..<4, 4..<12, 14..<20])
+        #expect(generators.tunedScene(containing: 12) == nil && generators.tunedScene(containing: 4) == 4..<12)
+        // Frame 12 is in no tuned scene: the model renders it, with no file read.
+        #expect(try generators.generator(forFrame: 12).synthesis.blocks.count > 0)
+        // An empty file is not a tuned scene: asking for its frames names the file.
+        #expect(throws: LinstoryError.self) { try generators.generator(forFrame: 0) }
+        // Window frames 11-12 are video frames 21-22: only the scene 14...21 holds one.
+        session.removeTunedScenes(method: .scene, overlapping: 11..<13)
+        #expect(session.tunedScenes(method: .scene).map(\.frames) == [10...13, 24...29])
+        session.removeTunedScenes(method: .scene)
+        #expect(session.tunedScenes(method: .scene).isEmpty)
+    }
+}
+
+/// The scene method's pieces read back from the session: each saved frame's segment, or the
+/// finished run's one header.
+@Suite("Piece starts in a session folder")
+struct PieceStartsTests {
+    @Test func fromFrameHeaders() throws {
+        let folder = try TemporaryFolder("linstory-pieces")
+        let fixture = Fixtures.path("stylegan2/tiny32/weights.safetensors")
+        let manifest = SessionFolder.Manifest(
+            video: try FileIdentity(path: fixture), model: try FileIdentity(path: fixture), resolution: 32, fit: "center-crop", fps: 25,
+            videoFrames: 100, first: 50, count: 12)
+        let session = try SessionFolder.open(folder: folder.path + "/s", fresh: manifest)
+        let g = try Fixtures.generator("tiny32")
+        let ws = Tensor(zeros: [g.config.numWs, g.config.wDim])
+        // Video frames 50-55 on one piece... 56-58 and 59-61 on two more.
+        for i in 0..<12 {
+            var f = FrameInversion(ws: ws, noise: nil, lossHistory: [1], finalLoss: 1, evaluations: 1)
+            f.segment = i < 6 ? 50...55 : i < 9 ? 56...58 : 59...61
+            try session.writeFrame(f, index: i, method: .scene, noiseNames: g.synthesis.noiseLayerNames)
+        }
+        #expect(session.pieceStarts(method: .scene, count: 12) == [0, 6, 9])
+        #expect(session.pieceStarts(method: .scene, count: 12, within: [7, 8]) == [6])
+        #expect(session.pieceStarts(method: .naive, count: 12).isEmpty)
+    }
+}

@@ -245,4 +245,43 @@ final class AppEngineTests {
         #expect(pump(engine, &state) { _ in self.jobs.all.count == 1 })
         #expect(jobs.all[0].start == 4)
     }
+
+    /// t on the cursor's scene: refused while the scene is not inverted; once it is, the scene is
+    /// tuned on a thread of its own (the loss pane follows the tuner), its file lands in tuned/scene/,
+    /// and the cursor's reconstruction is rendered again with the tuned weights.
+    @Test func tTunesTheCursorsSceneAndItsFramesRenderTuned() throws {
+        let engine = makeEngine(steps: 40)
+        var settings = SceneTuningSettings()
+        settings.steps = 12
+        engine.tuning = SessionTuning(settings: settings)
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { Self.done($0, 0..<1) })
+        state.cursor = 5
+        var (next, effects) = AppUpdate.apply(.tuneScene, to: state)
+        state = next
+        #expect(effects == [.tune(scene: 4..<8)], "\(effects)")
+        for effect in effects { engine.perform(effect, &state) }
+        if !Self.done(state, 4..<8) {
+            #expect(state.message?.contains("is not inverted yet") == true, "\(String(describing: state.message))")
+        }
+        #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" })
+        #expect(pump(engine, &state) { $0.previews.reconstruction != nil && $0.previews.frame == 5 })
+        let untuned = state.previews.reconstruction
+        (next, effects) = AppUpdate.apply(.tuneScene, to: state)
+        state = next
+        for effect in effects { engine.perform(effect, &state) }
+        #expect(pump(engine, &state) { $0.lossHistoryLabel.hasPrefix("tuning scene 2") })
+        #expect(pump(engine, &state) { $0.engine.text == "idle: scene 2 tuned" }, "\(state.engine.text) \(String(describing: state.engine.error))")
+        #expect(state.tunedScenes == [4..<8])
+        #expect(FileManager.default.fileExists(atPath: prepared.session.tunedScenePath(method: .scene, frames: 4...7)))
+        #expect(pump(engine, &state) { $0.previews.reconstruction != nil && $0.previews.reconstruction != untuned })
+        // The tuned render is the tuned generator's image of the frame's latents.
+        let tuned = try TunedScene(path: prepared.session.tunedScenePath(method: .scene, frames: 4...7)).apply(to: generator)
+        let frame = try #require(prepared.session.readFrame(index: 5, method: .scene, noiseNames: generator.synthesis.noiseLayerNames))
+        let workspace = SynthesisWorkspace(network: generator.synthesis, batch: 1)
+        #expect(state.previews.reconstruction == tuned.synthesis.renderImage(frame, workspace: workspace))
+        #expect(untuned == generator.synthesis.renderImage(frame, workspace: workspace))
+    }
 }

@@ -169,7 +169,7 @@ struct AppViewSnapshotTests {
             │    ││   i               interpolation mode on / off (Esc leaves)      │▀▀▀▀▀▀│
             │0.07┤│   ← →  h l        move t one step (beyond 0 and 1 extrapolates) │      │
             │    └│                                                                 │      │
-            │     │           lines 1-18 of 30 · j k scroll · ? Esc close           │      │
+            │     │           lines 1-18 of 31 · j k scroll · ? Esc close           │      │
             └─────└─────────────────────────────────────────────────────────────────┘──────┘
              j k scroll  ? Esc q close help
             """)

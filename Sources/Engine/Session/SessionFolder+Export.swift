@@ -27,12 +27,15 @@ extension SessionFolder {
     /// What is inverted so far, in the formats other tools read, into `export/` in the session:
     /// the cuts as JSON and PySceneDetect CSV; `METHOD.npz` with key `w` [N, num_ws, w_dim] (the frames
     /// given, like NVIDIA's projected_w.npz) and their window indices under `frames`; and
-    /// `METHOD.mp4`, every target beside its reconstruction (black where a frame is not inverted).
+    /// `METHOD.mp4`, every target beside its reconstruction (black where a frame is not inverted),
+    /// each frame rendered by its scene's generator (`generators`: tuned where the scene is); and each
+    /// tuned scene as a stand-alone generator, `METHOD-tuned-A-B.safetensors`, that `--model` loads.
     /// `indices`: the inverted frames, window numbering, ascending; `frame(i)` reads one (a frame at a
     /// time, so a film's export holds one frame).
     public func export(
-        method: InversionMethod, indices: [Int], frame: (Int) throws -> FrameInversion, cuts: CutList, generator: Generator, targets: any TargetFrames
+        method: InversionMethod, indices: [Int], frame: (Int) throws -> FrameInversion, cuts: CutList, generators: SceneGenerators, targets: any TargetFrames
     ) throws -> Export {
+        let generator = generators.base
         let folder = try ensureFolder("export")
         let key = method.rawValue
         try cuts.write(to: folder + "/cuts.json", format: .json)
@@ -50,7 +53,7 @@ extension SessionFolder {
                 try Self.writeSideBySide(targets: targets, fps: manifest.fps, to: "\(folder)/\(key).mp4") { i in
                     guard inverted.contains(i), failure == nil else { return nil }
                     do {
-                        return generator.synthesis.renderImage(try frame(i), workspace: workspace)
+                        return try generators.generator(forFrame: i).synthesis.renderImage(try frame(i), workspace: workspace)
                     } catch {
                         failure = error
                         return nil
@@ -59,6 +62,12 @@ extension SessionFolder {
                 if let failure { throw failure }
                 written.append("\(key).mp4")
             }
+        }
+        for scene in tunedScenes(method: method) {
+            let name = "\(key)-tuned-\(scene.frames.lowerBound)-\(scene.frames.upperBound).safetensors"
+            let tuned = try TunedScene(path: scene.path).apply(to: generator)
+            try tuned.write(to: "\(folder)/\(name)", metadata: ["tuned_scene": "\(scene.frames.lowerBound)-\(scene.frames.upperBound)", "method": key])
+            written.append(name)
         }
         return Export(folder: folder, written: written, framesInverted: indices.count)
     }

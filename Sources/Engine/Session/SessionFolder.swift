@@ -262,11 +262,12 @@ public struct SessionFolder: Sendable {
         return latents
     }
 
-    public func writeMetrics(_ metrics: ClipMetrics, method: InversionMethod) throws {
+    /// metrics/METHOD.json, or metrics/METHOD+tuned.json for the figures with its tuned scenes.
+    public func writeMetrics(_ metrics: ClipMetrics, method: InversionMethod, tuned: Bool = false) throws {
         let dir = try ensureFolder("metrics")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(metrics), to: "\(dir)/\(method.rawValue).json")
+        try AtomicFile.write(try encoder.encode(metrics), to: tuned ? tunedMetricsPath(method: method) : "\(dir)/\(method.rawValue).json")
     }
 
     /// Window frame `index`'s reconstruction [1, C, R, R] as recon/METHOD/000000.png (window order).

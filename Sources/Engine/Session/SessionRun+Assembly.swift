@@ -108,7 +108,7 @@ extension SessionRun {
         try writer.commit()
         let latents = try SessionLatents(path: session.latentsPath(method: method), noiseNames: noiseNames, first: session.manifest.first)
         let heldOut: [Double?] = !measureHeldOut ? clean.map { _ -> Double? in nil } : method == .scene
-            ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean)
+            ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean, fits: heldOutFits)
             : try HeldOutTest.perFrame(generator: generator, frame: latents.frame, targets: targets, scenes: clean)
         let metrics = accumulator.finish(heldOut: heldOut)
         try session.writeMetrics(metrics, method: method)

@@ -19,6 +19,8 @@ public struct SessionRun: Sendable {
     /// Run the interpolation test (a second fit with every other frame held out) for the metrics;
     /// the UI skips it, the commands report it.
     public var measureHeldOut = true
+    /// Keeps the scene method's held-out fits for the same test with tuning (`compare --tune`).
+    public var heldOutFits: HeldOutTest.SceneFits?
     /// sequential only: steps given outright (real time) instead of derived from `budget`.
     public var sequentialSchedule: SequentialProjector.Schedule?
     /// A window frame whose scene is inverted first, then the scenes after it, then those before
@@ -125,8 +127,13 @@ public struct SessionRun: Sendable {
             evaluations = session.savedFrames(method: method, count: count)
         } else {
             session.removeFrames(method: method)
+            session.removeTunedScenes(method: method)
         }
-        for range in redo { for i in range.clamped(to: 0..<count) { evaluations[i] = nil } }
+        for range in redo {
+            for i in range.clamped(to: 0..<count) { evaluations[i] = nil }
+            // Their pivots change: a scene tuned around the old ones no longer fits them.
+            session.removeTunedScenes(method: method, overlapping: range)
+        }
         let done = evaluations.map { $0 != nil }
         record.status = String(decoding: done.map { UInt8(ascii: $0 ? "d" : ".") }, as: UTF8.self)
         record.evaluations = evaluations.reduce(0) { $0 + ($1 ?? 0) }

@@ -38,6 +38,9 @@ extension Generator {
         return t
     }
 
+    /// The bytes of every tensor `stateTensors` gives, as F32: the model's size whatever file it came in.
+    public var parameterBytes: Int { stateTensors().values.reduce(0) { $0 + 4 * $1.count } }
+
     /// The safetensors metadata `GeneratorCheckpoint.load` reads back: `config` as `linstory convert`
     /// writes it (conv_clamp always, mapping_lr_multiplier when it is not NVIDIA's 0.01), plus `extra`.
     public func checkpointMetadata(_ extra: [String: String] = [:]) -> [String: String] {

@@ -28,6 +28,8 @@ public enum AppAction: Equatable, Sendable {
     case rerun
     /// Invert from the cursor's scene onwards first, then the scenes before it.
     case invertFromCursor
+    /// Tune the generator on the cursor's scene (pivotal tuning around its latents).
+    case tuneScene
     // Engine and session
     case chooseMethod, togglePause, export, save
     // Interpolation

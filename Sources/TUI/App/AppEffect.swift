@@ -10,6 +10,8 @@ public enum AppEffect: Equatable, Sendable {
     /// Invert what is not inverted yet, starting with the scene holding this frame (then the
     /// scenes after it, then those before).
     case invertFrom(frame: Int)
+    /// Tune the generator on the scene holding these frames (clean frames).
+    case tune(scene: Range<Int>)
     case chooseMethod
     case togglePause
     /// Render G(lerp(w_start, w_end, t)) for the line between these frames' latents (the scene's

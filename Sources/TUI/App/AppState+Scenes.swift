@@ -92,4 +92,22 @@ extension AppState {
     public var touchedScenes: [Range<Int>] {
         scenes.filter { scene in touchedFrames.contains { $0.overlaps(scene) } }
     }
+
+    /// Whether a knot lies in `frames` (a binary search: the timeline asks once a column).
+    public func hasKnot(in frames: Range<Int>) -> Bool {
+        var lo = 0, hi = knots.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if knots[mid] < frames.lowerBound { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < knots.count && knots[lo] < frames.upperBound
+    }
+
+    /// The knots between frames `a` and `b` (either order), as t along the path from a to b: the
+    /// scrubber marks them on its track.
+    public func knotPositions(from a: Int, to b: Int) -> [Double] {
+        guard a != b else { return [] }
+        let (lo, hi) = (min(a, b), max(a, b))
+        return knots.filter { $0 > lo && $0 < hi }.map { Double($0 - a) / Double(b - a) }
+    }
 }

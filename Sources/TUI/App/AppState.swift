@@ -43,6 +43,12 @@ public struct AppState: Equatable, Sendable {
     // Inversion results
     /// Each frame's final loss; NaN (or missing at the end) where the frame is not inverted yet.
     public var frameLoss = FrameValues()
+    /// The current method's scenes whose generator is tuned (clean frames): their reconstructions
+    /// and scrubber render with the tuned weights.
+    public var tunedScenes: [Range<Int>] = []
+    /// Where the current method's scene paths bend: the frames at the scene method's interior knots,
+    /// sorted (each a vertex of its scene's polyline; none for the per-frame methods).
+    public var knots: [Int] = []
     /// The current frame's (or scene's) loss at every optimisation step.
     public var lossHistory: [Double] = []
     /// What `lossHistory` belongs to, e.g. "scene 3" or "frame 120".

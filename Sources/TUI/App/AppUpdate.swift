@@ -108,6 +108,12 @@ public enum AppUpdate {
             guard s.frameCount > 0 else { break }
             effects.append(.invertFrom(frame: s.cursor))
             s.message = "inverting from scene \(s.sceneIndex(containing: s.cursor) + 1) of \(s.scenes.count) onwards, then the scenes before it"
+        case .tuneScene:
+            guard s.frameCount > 0 else { break }
+            let k = s.sceneIndex(containing: s.cursor)
+            let scene = s.scenes[k]
+            effects.append(.tune(scene: scene))
+            s.message = "tuning the generator on scene \(k + 1) (frames \(scene.lowerBound)-\(scene.upperBound - 1))"
         case .chooseMethod:
             effects.append(.chooseMethod)
         case .togglePause:

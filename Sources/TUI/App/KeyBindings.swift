@@ -29,6 +29,7 @@ public enum KeyBindings {
             .init("Engine and session", [
                 KeyHint("m", "choose the inversion method"),
                 KeyHint("f", "invert from the cursor's scene, then the rest"),
+                KeyHint("t", "tune the generator on the cursor's scene"),
                 KeyHint("space", "pause / resume the engine"),
                 KeyHint("e", "export latents, video, cuts"),
                 KeyHint("s", "save the session"),

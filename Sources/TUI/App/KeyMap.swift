@@ -52,6 +52,7 @@ public enum KeyMap {
         case .character("]"): return .moveCut(1)
         case .character("r"): return .rerun
         case .character("f"): return .invertFromCursor
+        case .character("t"): return .tuneScene
         case .character("m"): return .chooseMethod
         case .character(" "): return .togglePause
         case .character("e"): return .export

@@ -12,7 +12,9 @@ struct CompareCommand: ParsableCommand {
             DIR becomes a session folder holding every method's results, compare.json and compare.md.
             Several losses (--loss l1,default,d-features) each get a session folder under DIR and their
             own rows. Every row reports PSNR and SSIM, and LPIPS when --lpips-vgg and --lpips-lin are
-            given, whatever loss it optimised: a loss cannot win by grading itself.
+            given, whatever loss it optimised: a loss cannot win by grading itself. With --tune each
+            method also gets a "+tune" row: its scenes' generators tuned around its latents, the
+            held-out test tuned on the even frames alone; its seconds include the inversion's.
             """)
 
     @Argument(help: "A video file or a folder of PNGs.") var video: String
@@ -29,6 +31,7 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Keep the model's constant noise instead of optimising noise maps.") var noNoise = false
     @Option(help: "scene: knots a scene's path may bend at (0: one straight line per scene).") var maxKnots: Int = InversionSettings().maxKnots
     @Flag(help: "Continue an interrupted compare.") var resume = false
+    @OptionGroup var tuning: TuningOptions
 
     /// Chosen so the bundled 202-frame clip finishes in well under 15 minutes on 2 cores.
     static let defaultBudget = 24
@@ -69,6 +72,8 @@ struct CompareCommand: ParsableCommand {
             + (frames.map { " --frames \($0.lower):\($0.upper.map(String.init) ?? "")" } ?? "")
         if loss != "default" { command += " --loss \(loss)" }
         if let methods { command += " --methods \(methods)" }
+        if tuning.tune { command += " --tune" + (tuning.tuneSteps == SceneTuningSettings().steps ? "" : " --tune-steps \(tuning.tuneSteps)") }
+        if maxKnots != InversionSettings().maxKnots { command += " --max-knots \(maxKnots)" }
         try AtomicFile.write(Array((MetricsTable.markdown(rows) + "\n\nMade by: `\(command)`\n").utf8), to: out + "/compare.md")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -105,6 +110,7 @@ struct CompareCommand: ParsableCommand {
                 run.lossFiles = lossFiles.files(loss: loss, model: model)
                 run.initialLatents = initLatents
                 run.perceptualMetric = lpips
+                if tuning.tune { run.heldOutFits = HeldOutTest.SceneFits() }
                 run.onFinishing = { report.finishing($0, $1) }
                 let outcome = try run.run(
                     session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
@@ -116,8 +122,16 @@ struct CompareCommand: ParsableCommand {
                 report.finish()
                 // smooth at equal compute is naive's run filtered: it reports naive's time.
                 let naiveSeconds = rows.first { $0.method == InversionMethod.naive.rawValue }?.seconds
-                rows.append(MetricsTable.Row(
-                    method: method.rawValue, loss: loss, metrics: outcome.metrics, seconds: method == .smooth ? naiveSeconds ?? outcome.seconds : outcome.seconds))
+                let seconds = method == .smooth ? naiveSeconds ?? outcome.seconds : outcome.seconds
+                rows.append(MetricsTable.Row(method: method.rawValue, loss: loss, metrics: outcome.metrics, seconds: seconds))
+                if tuning.tune {
+                    let tuned = try CommandTuning.run(
+                        tuning: SessionTuning(settings: tuning.settings), session: prepared.session, method: method, run: run, generator: g,
+                        statistics: context.statistics, targets: targets, scenes: cutList.scenes, label: label.trimmingCharacters(in: .whitespaces),
+                        perceptual: lpips)
+                    rows.append(MetricsTable.Row(method: method.rawValue + " +tune", loss: loss, metrics: tuned.metrics, seconds: seconds + tuned.seconds))
+                    FileHandle.standardError.write((CommandTuning.summary(tuned, modelBytes: g.parameterBytes) + "\n").data(using: .utf8)!)
+                }
             } catch is InversionCancelled {
                 report.finish()
                 FileHandle.standardError.write("interrupted during \(method.rawValue); finished methods are saved in \(folder); continue with --resume\n".data(using: .utf8)!)

@@ -36,12 +36,7 @@ struct FinalizeCommand: ParsableCommand {
         let context = try ModelContext(model: modelPath)
         let g = context.generator
         let scenes = try s.cutList().scenes
-        let storePath = SessionPreparation.storePath(folder: session, resolution: m.resolution, fit: FitPolicy(rawValue: m.fit) ?? .centerCrop)
-        let store = try TargetStore(path: storePath)
-        guard store.count == m.count, store.header.first == m.first else {
-            throw LinstoryError(.mismatch, file: storePath, "the frame store holds frames \(store.header.first)..<\(store.header.first + store.count), not the session's \(m.first)..<\(m.first + m.count)")
-        }
-        let targets = StoredTargets(store: store, channels: g.config.imgChannels)
+        let targets = try CommandSession.storedTargets(s, channels: g.config.imgChannels)
         var rows: [(String, ClipMetrics, Double)] = []
         for method in methods {
             var run = try SessionRun(method: method, record: m[method]!)

@@ -11,6 +11,7 @@ struct InterpolateCommand: ParsableCommand {
             its fitted line); --from/--to take any two frames of the session, across scenes too.
             --extrapolate E runs t over [-E, 1 + E]. A scene inverted with the scene method follows its
             fitted segments; noise maps are each segment's (the first frame's on a straight line).
+            A path within a tuned scene (invert --tune) renders with that scene's tuned generator.
             """)
 
     @Argument(help: "A session folder made by invert or compare.") var session: String
@@ -67,13 +68,17 @@ struct InterpolateCommand: ParsableCommand {
         let path = scene != nil
             ? LatentPath(scene: (a + m.first)...(b + m.first), frame: frame)!
             : LatentPath(from: a + m.first, try latents.frame(a), to: b + m.first, try latents.frame(b))
+        // A path within one tuned scene renders with the scene's tuned generator; any other with the model.
+        let generators = SceneGenerators(base: g, session: s, method: chosen)
+        let tuned = generators.tunedScene(containing: a)?.contains(b) ?? false
+        let renderer = try generators.generator(between: a, and: b)
         let workspace = SynthesisWorkspace(network: g.synthesis, batch: 1)
         let r = g.config.imgResolution
         var images: [RGBImage] = []
         for i in 0..<frames {
             let t = -Double(extrapolate) + (1 + 2 * Double(extrapolate)) * Double(i) / Double(frames - 1)
             // A path runs in frame order; --from 50 --to 10 walks it backwards.
-            images.append(g.synthesis.renderImage(path.inversion(at: a <= b ? t : 1 - t), workspace: workspace))
+            images.append(renderer.synthesis.renderImage(path.inversion(at: a <= b ? t : 1 - t), workspace: workspace))
         }
         if out.hasSuffix(".mp4") {
             let writer = try VideoFileWriter(path: out, width: r, height: r, fps: m.fps)
@@ -83,6 +88,7 @@ struct InterpolateCommand: ParsableCommand {
             let writer = try PNGFolderWriter(folder: out)
             for image in images { try writer.write(image) }
         }
-        print("rendered \(frames) frames from frame \(a + m.first) to \(b + m.first) (\(chosen.rawValue), t in [\(-extrapolate), \(1 + extrapolate)]) to \(out)")
+        let tunedNote = tuned ? ", the scene's tuned generator" : ""
+        print("rendered \(frames) frames from frame \(a + m.first) to \(b + m.first) (\(chosen.rawValue)\(tunedNote), t in [\(-extrapolate), \(1 + extrapolate)]) to \(out)")
     }
 }

@@ -16,12 +16,14 @@ struct InvertCommand: ParsableCommand {
             """)
 
     @OptionGroup var options: InversionOptions
+    @OptionGroup var tuning: TuningOptions
     @Flag(help: "Continue an interrupted run in the same session.") var resume = false
     @Option(help: "Invert only shard I of N (whole scenes, balanced by frames; implies --resume); many workers may fill one session at once. Then: linstory finalize SESSION.")
     var shard: String?
 
     func validate() throws {
         if let shard { _ = try SessionShard(parsing: shard) }
+        if shard != nil, tuning.tune { throw ValidationError("--tune works on a whole session: tune with invert --tune --resume once every shard is finalized") }
     }
 
     func run() throws {
@@ -39,6 +41,8 @@ struct InvertCommand: ParsableCommand {
         let cutList = prepared.cuts!
         let count = prepared.count
         var inversion = options.run
+        // The held-out test with tuning reuses the scene method's fits from the test without it.
+        if tuning.tune { inversion.heldOutFits = HeldOutTest.SceneFits() }
         let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: prepared.session.manifest.first, count: count).count
         let total = options.schedule?.evaluations(frames: count, sceneStarts: starts) ?? inversion.budget * count
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
@@ -60,9 +64,22 @@ struct InvertCommand: ParsableCommand {
             throw ExitCode(130)
         }
         report.finish()
-        print(MetricsTable.render([(method.rawValue, outcome.metrics, outcome.seconds)]))
+        var rows = [MetricsTable.Row(method: method.rawValue, loss: "", metrics: outcome.metrics, seconds: outcome.seconds)]
+        var tuned: CommandTuning.Outcome?
+        if tuning.tune {
+            do {
+                tuned = try CommandTuning.run(
+                    tuning: SessionTuning(settings: tuning.settings), session: prepared.session, method: method, run: inversion, generator: g,
+                    statistics: context.statistics, targets: targets, scenes: cutList.scenes, label: method.rawValue)
+            } catch is InversionCancelled {
+                throw ExitCode(130)
+            }
+            rows.append(MetricsTable.Row(method: method.rawValue + " +tune", loss: "", metrics: tuned!.metrics, seconds: outcome.seconds + tuned!.seconds))
+        }
+        print(MetricsTable.render(rows))
         for note in outcome.notes { print("note: \(note)") }
-        print("session: \(out) (latents/\(method.rawValue).npz, \(method.rawValue).mp4)")
+        if let tuned { print(CommandTuning.summary(tuned, modelBytes: g.parameterBytes)) }
+        print("session: \(out) (latents/\(method.rawValue).npz, \(method.rawValue).mp4\(tuned == nil ? "" : ", tuned/\(method.rawValue)/"))")
     }
 
     /// One worker's share: the session prepared under its lock (the first worker decodes the video

@@ -28,6 +28,7 @@ struct OpenCommand: ParsableCommand {
     @Option(name: .customLong("init"), help: "Start from these latents (.npz with key w, or .npy): one for every frame, or one per frame.")
     var initLatents: String?
     @Option(help: "scene: knots a scene's path may bend at (0: one straight line per scene).") var maxKnots: Int = InversionSettings().maxKnots
+    @OptionGroup var tuning: TuningOptions
     @Option(help: "How previews are drawn: sixel, blocks, ascii or none (default: what the terminal supports).")
     var images: ImageMode?
 
@@ -70,6 +71,9 @@ struct OpenCommand: ParsableCommand {
                 method: method, budget: budget, settings: settings, lossName: loss, start: start)
             engine.lossFiles = lossFiles.files(loss: loss, model: modelPath)
             engine.initialLatents = initLatents.map(FileIdentity.absolute)
+            // t tunes the cursor's scene; --tune tunes every scene once the method has finished.
+            engine.tuning = SessionTuning(settings: tuning.settings)
+            engine.tuneAfterInversion = tuning.tune
             return engine
         }
         // A session whose frames are stored opens at once; otherwise the UI comes up first and the one

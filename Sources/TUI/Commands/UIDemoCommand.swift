@@ -38,6 +38,8 @@ struct UIDemoCommand: ParsableCommand {
                 state.engine.paused.toggle()
             case .invertFrom(let frame):
                 state.message = "demo: would invert from frame \(frame)'s scene"
+            case .tune(let scene):
+                state.message = "demo: would tune frames \(scene.lowerBound)-\(scene.upperBound - 1)"
             case .rerun(let scenes):
                 state.message = "demo: would re-run \(scenes.count) scene\(scenes.count == 1 ? "" : "s")"
             case .save, .export, .chooseMethod:

@@ -17,6 +17,8 @@ public struct Glyphs: Hashable, Sendable {
     /// The slider's track and thumb.
     public var track: String
     public var thumb: String
+    /// Where a scene's latent path bends (a knot of the scene method's polyline): timeline and slider.
+    public var knot: String
     /// Bars from empty to full, used by progress bars and block charts.
     public var barEighths: [String]
     /// Shades from light to dark, for heat rows without colour.
@@ -25,13 +27,13 @@ public struct Glyphs: Hashable, Sendable {
 
     public static let unicode = Glyphs(
         horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘",
-        ellipsis: "…", separator: "·", hardCut: "┃", dissolveCut: "╳", fadeCut: "◢", track: "─", thumb: "●",
+        ellipsis: "…", separator: "·", hardCut: "┃", dissolveCut: "╳", fadeCut: "◢", track: "─", thumb: "●", knot: "◆",
         barEighths: [" ", "▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], shades: [" ", "░", "▒", "▓", "█"],
         isUnicode: true)
 
     public static let ascii = Glyphs(
         horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+",
-        ellipsis: "~", separator: "-", hardCut: "|", dissolveCut: "x", fadeCut: "/", track: "-", thumb: "O",
+        ellipsis: "~", separator: "-", hardCut: "|", dissolveCut: "x", fadeCut: "/", track: "-", thumb: "O", knot: "+",
         barEighths: [" ", " ", " ", " ", "#", "#", "#", "#", "#"], shades: [" ", ".", ":", "+", "#"],
         isUnicode: false)
 

@@ -30,6 +30,8 @@ public final class AppEngine {
     private let makeJob: JobMaker
     private var startRevision = -1
     private var statistics: WStatistics?
+    /// The model's W statistics once loaded (the tuner's locality radius is in w_std).
+    var statisticsForTuning: WStatistics? { statistics }
     /// Whether the state's cuts are the session's (saved, or edited by the user): detection's are
     /// taken only when they are not.
     private var cutsKnown: Bool
@@ -47,6 +49,16 @@ public final class AppEngine {
     var watcher: SessionWatcher?
     var watcherRevision = -1
     private let exportStatus = ExportStatus()
+    /// Each frame's generator (tuned scenes' own): the previews, the scrubber and exports render with it.
+    let sceneGenerators: SceneGenerators
+    /// How scenes are tuned (`t`, and every scene after inversion when `tuneAfterInversion`).
+    public var tuning = SessionTuning()
+    public var tuneAfterInversion = false
+    /// The running (or last) tuning, the scene it tunes, and the scenes waiting for it (clean frames).
+    var tuneJob: InversionJob?
+    var tuneJobScene: Range<Int>?
+    var tuneRevision = -1
+    var tuneQueue: [Range<Int>] = []
 
     public init(
         prepared: SessionPreparation, modelPath: String, generator: Generator, method: InversionMethod, budget: Int,
@@ -69,7 +81,8 @@ public final class AppEngine {
                 inversion, folder: folder, generator: generator, statistics: statistics, targets: stored, scenes: scenes, redo: redo)
         }
         frames = FrameStore(session: prepared.session, method: method, noiseNames: generator.synthesis.noiseLayerNames)
-        renderer = PreviewRenderer(generator: generator)
+        sceneGenerators = SceneGenerators(base: generator, session: prepared.session, method: method)
+        renderer = PreviewRenderer(generators: sceneGenerators)
     }
 
     var frameCount: Int { targets.count }
@@ -87,6 +100,8 @@ public final class AppEngine {
         s.cuts = prepared.cuts?.cuts ?? []
         s.engine = EngineStatus(text: "loading the model's W statistics")
         loadFrameLosses(into: &s)
+        s.tunedScenes = sceneGenerators.tunedRanges
+        loadKnots(into: &s)
         show(frame: 0, in: &s)
         return s
     }
@@ -139,6 +154,7 @@ public final class AppEngine {
                 startJob(method: next.method, redo: next.redo, from: next.from, state: &state)
             }
         }
+        if let tuneJob, tuneJob.revision != tuneRevision { foldTuning(tuneJob.snapshot, into: &state) }
         collectRenders(into: &state)
         if let note = exportStatus.take() { state.message = note }
     }
@@ -152,6 +168,7 @@ public final class AppEngine {
             frames.frameChanged(frame)
             if frame == state.cursor { show(frame: frame, in: &state) }
         }
+        if method == .scene, !landed.isEmpty { addKnots(of: landed.map(\.frame), into: &state) }
         state.lossHistory = snap.stepLosses.map(Double.init)
         if let curve = snap.curve {
             state.lossHistoryLabel = method == .scene
@@ -183,7 +200,14 @@ public final class AppEngine {
             // Completing can replace every frame (smooth's filtered latents): read them again.
             frames.reset(method: method, session: session)
             loadFrameLosses(into: &state)
+            reloadTunedScenes(&state)
+            loadKnots(into: &state)
             show(frame: state.cursor, in: &state)
+            if tuneAfterInversion {
+                // open --tune: every scene not tuned yet, in order.
+                let tuned = Set(sceneGenerators.tunedRanges.map { [$0.lowerBound, $0.upperBound] })
+                for scene in cleanScenes(state) where !tuned.contains([scene.lowerBound, scene.upperBound]) { queueTuning(scene, state: &state) }
+            }
         case .cancelled:
             state.engine.text = queued == nil ? "idle: stopped" : "switching"
             state.engine.eta = nil
@@ -200,9 +224,11 @@ public final class AppEngine {
         case .quit:
             saveCuts(state)
             stopWatching()
-            if let job {
-                job.cancel()
-                job.wait()
+            tuneQueue = []
+            for j in [job, tuneJob].compactMap({ $0 }) {
+                // A scene's tuning is saved whole or not at all: a quit mid-scene loses that scene's steps.
+                j.cancel()
+                j.wait()
             }
             renderer.stop()
         case .save:
@@ -232,6 +258,9 @@ public final class AppEngine {
                 return
             }
             restart(method: method, redo: [], from: frame, state: &state)
+        case .tune(let scene):
+            let clean = cleanScenes(state).first { $0.overlaps(scene) } ?? scene
+            queueTuning(clean, state: &state)
         case .chooseMethod:
             let all = InversionMethod.allCases
             switchMethod(to: all[(all.firstIndex(of: method)! + 1) % all.count], state: &state)
@@ -257,6 +286,9 @@ public final class AppEngine {
     }
 
     private func switchMethod(to next: InversionMethod, state: inout AppState) {
+        // Tuned scenes belong to a method: the running tuning finishes its scene for the old one.
+        tuneQueue = []
+        tuneJob?.cancel()
         method = next
         state.method = next
         state.lossHistory = []
@@ -264,6 +296,8 @@ public final class AppEngine {
         reloadSession()
         frames.reset(method: next, session: session)
         loadFrameLosses(into: &state)
+        reloadTunedScenes(&state)
+        loadKnots(into: &state)
         show(frame: state.cursor, in: &state)
         state.message = "method: \(next.rawValue) (m for the next: \(InversionMethod.allCases.map(\.rawValue).joined(separator: ", ")))"
         watchIfFilledElsewhere()
@@ -319,6 +353,28 @@ public final class AppEngine {
         if let s = try? SessionFolder.read(folder: session.folder) { session = s }
     }
 
+    /// The scene method's knots from the session (none for the other methods): piece starts that
+    /// are not a scene's first frame.
+    func loadKnots(into state: inout AppState) {
+        state.knots = method == .scene ? Self.knots(session.pieceStarts(method: method, count: frameCount), cuts: state.cuts, frames: frameCount) : []
+    }
+
+    /// Adds the knots the newly saved `frames` lie on (a scene's frames land together, with its knots).
+    func addKnots(of frames: [Int], into state: inout AppState) {
+        // The landed frames' scenes are redone whole: their knots are read again from all their frames.
+        var redone: [Range<Int>] = []
+        for f in frames where !redone.contains(where: { $0.contains(f) }) { redone.append(state.scene(containing: f)) }
+        let within = redone.flatMap { Array($0) }.filter { $0 < frameCount }
+        let found = Self.knots(session.pieceStarts(method: method, count: frameCount, within: within), cuts: state.cuts, frames: frameCount)
+        state.knots = Array(Set(state.knots.filter { k in !redone.contains { $0.contains(k) } } + found)).sorted()
+    }
+
+    public static func knots(_ starts: [Int], cuts: [SceneCut], frames: Int) -> [Int] {
+        let scenes = SceneList(cuts: cuts, frames: frames).scenes
+        let sceneStarts = Set(scenes.flatMap { [$0.frames.lowerBound, $0.clean.lowerBound] })
+        return starts.filter { !sceneStarts.contains($0) }
+    }
+
     /// Each saved frame's final loss for the current method (NaN where none is saved).
     func loadFrameLosses(into state: inout AppState) {
         // The files, not the manifest's status: workers of a split run save frames it never records.
@@ -341,7 +397,8 @@ public final class AppEngine {
     private func export(_ state: AppState) {
         saveCuts(state)
         let cuts = CutList(frames: frameCount, fps: fps, cuts: state.cuts)
-        let session = self.session, generator = self.generator, targets = self.targets, method = self.method, status = exportStatus
+        let session = self.session, generators = self.sceneGenerators, targets = self.targets, method = self.method, status = exportStatus
+        let generator = generators.base
         status.set("exporting \(method.rawValue) into \(session.folder)/export…")
         let thread = Thread {
             do {
@@ -355,7 +412,7 @@ public final class AppEngine {
                     frame: { i in
                         guard let f = result(i) else { throw LinstoryError(.corrupt, file: session.folder, "frame \(i) of '\(method.rawValue)' cannot be read back") }
                         return f
-                    }, cuts: cuts, generator: generator, targets: targets)
+                    }, cuts: cuts, generators: generators, targets: targets)
                 let partial = e.framesInverted < targets.count ? " (\(e.framesInverted) of \(targets.count) frames inverted)" : ""
                 status.set("exported \(e.written.joined(separator: ", ")) into \(e.folder)\(partial)")
             } catch {

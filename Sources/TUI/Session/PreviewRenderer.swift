@@ -17,15 +17,16 @@ final class PreviewRenderer: @unchecked Sendable {
         case line(startIndex: Int, endIndex: Int, t: Double, image: RGBImage)
     }
 
-    private let generator: Generator
+    /// Each frame's generator: its scene's tuned one where the scene is tuned.
+    private let generators: SceneGenerators
     private let condition = NSCondition()
     private var frameRequests: [(index: Int, id: Int, frame: FrameInversion)] = []
     private var lineRequest: Request?
     private var results: [Result] = []
     private var stopped = false
 
-    init(generator: Generator) {
-        self.generator = generator
+    init(generators: SceneGenerators) {
+        self.generators = generators
         let thread = Thread { [self] in loop() }
         thread.name = "linstory preview"
         thread.start()
@@ -60,7 +61,8 @@ final class PreviewRenderer: @unchecked Sendable {
     }
 
     private func loop() {
-        let workspace = SynthesisWorkspace(network: generator.synthesis, batch: 1)
+        // Shapes only: serves the model and every tuned scene's generator.
+        let workspace = SynthesisWorkspace(network: generators.base.synthesis, batch: 1)
         while true {
             condition.lock()
             while frameRequests.isEmpty && lineRequest == nil && !stopped { condition.wait() }
@@ -81,9 +83,12 @@ final class PreviewRenderer: @unchecked Sendable {
             let result: Result
             switch next {
             case .frame(let index, let id, let f):
-                result = .frame(index: index, id: id, generator.synthesis.renderImage(f, workspace: workspace))
+                // A tuned scene that cannot be read shows the model's render (the tuning pane says why).
+                let g = (try? generators.generator(forFrame: index)) ?? generators.base
+                result = .frame(index: index, id: id, g.synthesis.renderImage(f, workspace: workspace))
             case .line(let path, let startIndex, let endIndex, let t):
-                let image = generator.synthesis.renderImage(path.inversion(at: t), workspace: workspace)
+                let g = (try? generators.generator(between: startIndex, and: endIndex)) ?? generators.base
+                let image = g.synthesis.renderImage(path.inversion(at: t), workspace: workspace)
                 result = .line(startIndex: startIndex, endIndex: endIndex, t: t, image: image)
             }
             condition.lock()

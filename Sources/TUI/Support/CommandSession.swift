@@ -28,4 +28,16 @@ enum CommandSession {
             throw error
         }
     }
+
+    /// The targets a session's frame store holds (made when the session was), refusing a store
+    /// that is not the session's window.
+    static func storedTargets(_ s: SessionFolder, channels: Int) throws -> StoredTargets {
+        let m = s.manifest
+        let storePath = SessionPreparation.storePath(folder: s.folder, resolution: m.resolution, fit: FitPolicy(rawValue: m.fit) ?? .centerCrop)
+        let store = try TargetStore(path: storePath)
+        guard store.count == m.count, store.header.first == m.first else {
+            throw LinstoryError(.mismatch, file: storePath, "the frame store holds frames \(store.header.first)..<\(store.header.first + store.count), not the session's \(m.first)..<\(m.first + m.count)")
+        }
+        return StoredTargets(store: store, channels: channels)
+    }
 }

@@ -12,6 +12,8 @@ public struct Slider: Sendable {
     public var margin: Double
     public var label: String
     public var glyphs: Glyphs
+    /// Values marked on the track (a scene path's knots, where it bends).
+    public var marks: [Double] = []
 
     public init(value: Double, range: ClosedRange<Double> = 0...1, margin: Double = 0.25, label: String = "t", glyphs: Glyphs = .unicode) {
         self.value = value
@@ -70,6 +72,7 @@ public struct Slider: Sendable {
             let ch = x == a ? (glyphs.isUnicode ? "├" : "|") : x == b ? (glyphs.isUnicode ? "┤" : "|") : inside ? glyphs.track : outside
             grid[track.x + x, track.y] = Cell(ch, style: inside ? .plain : .dim)
         }
+        for m in marks { grid[track.x + column(of: m, width: track.width), track.y] = Cell(glyphs.knot, style: CellStyle(foreground: .yellow)) }
         grid[track.x + column(of: value, width: track.width), track.y] = Cell(glyphs.thumb, style: valueStyle)
         if rect.height >= 2 {
             let lo = NumberText.compact(range.lowerBound), hi = NumberText.compact(range.upperBound)

@@ -2,7 +2,7 @@ import Engine
 
 /// The images: in browse mode the frame under the cursor, its reconstruction and their
 /// difference; in interpolation mode the line's two ends and G at t, with the slider below.
-struct PreviewPane {
+public struct PreviewPane {
     let state: AppState
     let capabilities: TerminalCapabilities
     let focused: Bool
@@ -13,12 +13,18 @@ struct PreviewPane {
         return Rect(x: inner.x, y: inner.maxY - 2, width: inner.width, height: min(2, inner.height))
     }
 
-    static func slider(state: AppState, glyphs: Glyphs) -> Slider {
-        Slider(value: state.interpolation.t, glyphs: glyphs)
+    public static func slider(state: AppState, glyphs: Glyphs) -> Slider {
+        var slider = Slider(value: state.interpolation.t, glyphs: glyphs)
+        // Along the scene's own path (nothing pinned) the knots are where it bends; a pinned pair is a straight line.
+        if state.interpolation.pinnedStart == nil && state.interpolation.pinnedEnd == nil {
+            let ends = AppUpdate.interpolationEnds(state)
+            slider.marks = state.knotPositions(from: ends.start, to: ends.end)
+        }
+        return slider
     }
 
     /// The slider's track, for mouse clicks.
-    static func sliderTrack(state: AppState, box: Rect) -> Rect {
+    public static func sliderTrack(state: AppState, box: Rect) -> Rect {
         slider(state: state, glyphs: .unicode).trackRect(in: sliderRect(box: box))
     }
 
@@ -60,7 +66,10 @@ struct PreviewPane {
             grid.write(state.hasInversion || state.engine.isInverting ? "this frame is not inverted yet" : "no inversion yet: press r",
                        in: note, alignment: .center, style: .dim, glyphs: glyphs)
         }
-        let panels: [(String, RGBImage?)] = [("target", p.target), ("reconstruction", p.reconstruction), ("|difference|", p.difference)]
+        let tuned = p.frame.map { f in state.tunedScenes.contains { $0.contains(f) } } ?? false
+        let panels: [(String, RGBImage?)] = [
+            ("target", p.target), (tuned ? "reconstruction (tuned)" : "reconstruction", p.reconstruction), ("|difference|", p.difference),
+        ]
         return drawPanels(panels, in: area, into: &grid, glyphs: glyphs)
     }
 

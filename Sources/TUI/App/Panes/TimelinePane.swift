@@ -1,7 +1,8 @@
 import Engine
 
-/// The clip as a strip: scenes shaded alternately with cut markers by kind, the detector's
-/// difference curve, each frame's final loss as a heat row, and a ruler with the cursor.
+/// The clip as a strip: scenes shaded alternately with cut markers by kind and the knots where a
+/// scene's latent path bends (◆), the detector's difference curve, each frame's final loss as a heat
+/// row, and a ruler with the cursor.
 ///
 ///     ┌ timeline ──────────────────────────────────┐
 ///     │scenes       ┃          ╳        ◢          │
@@ -101,6 +102,9 @@ public struct TimelinePane {
                 case .dissolve: ch = glyphs.dissolveCut; style.foreground = .magenta
                 case .fade: ch = glyphs.fadeCut; style.foreground = .cyan
                 }
+            } else if state.hasKnot(in: frames) {
+                ch = glyphs.knot
+                style.foreground = .yellow
             } else if !shaded && scene % 2 == 1 {
                 ch = glyphs.isUnicode ? "░" : "."   // no background colours: shade odd scenes with a pattern
             }
