@@ -28,17 +28,19 @@ public func winogradWeightTransform3x3(
     @inline(__always) func g6(_ a: Float, _ b: Float, _ c: Float) -> (Float, Float, Float, Float, Float, Float) {
         (a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c)
     }
+    let step = co * ci
     for o in 0..<co {
         for i in 0..<ci {
             let g = w + (o * ci + i) * 9
             // G g: [6, 3] (G down each column of g).
             let c0 = g6(g[0], g[3], g[6]), c1 = g6(g[1], g[4], g[7]), c2 = g6(g[2], g[5], g[8])
-            let rows = [(c0.0, c1.0, c2.0), (c0.1, c1.1, c2.1), (c0.2, c1.2, c2.2), (c0.3, c1.3, c2.3), (c0.4, c1.4, c2.4), (c0.5, c1.5, c2.5)]
-            // (G g) G^T: [6, 6].
-            for (a, r) in rows.enumerated() {
-                let v = g6(r.0, r.1, r.2)
-                let dst = u + (a * 6 * co + o) * ci + i
-                let step = co * ci
+            // (G g) G^T: [6, 6], row a of G g at u[a * 6 + b][o][i]. Written out row by row (no array of
+            // rows: an allocation per kernel was most of this function's time, and a tuner calls it
+            // for every layer at every step).
+            let base = u + o * ci + i
+            @inline(__always) func row(_ a: Int, _ r0: Float, _ r1: Float, _ r2: Float) {
+                let v = g6(r0, r1, r2)
+                let dst = base + a * 6 * step
                 dst[0] = v.0
                 dst[step] = v.1
                 dst[2 * step] = v.2
@@ -46,6 +48,12 @@ public func winogradWeightTransform3x3(
                 dst[4 * step] = v.4
                 dst[5 * step] = v.5
             }
+            row(0, c0.0, c1.0, c2.0)
+            row(1, c0.1, c1.1, c2.1)
+            row(2, c0.2, c1.2, c2.2)
+            row(3, c0.3, c1.3, c2.3)
+            row(4, c0.4, c1.4, c2.4)
+            row(5, c0.5, c1.5, c2.5)
         }
     }
 }
