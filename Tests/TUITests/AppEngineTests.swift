@@ -284,4 +284,19 @@ final class AppEngineTests {
         #expect(state.previews.reconstruction == tuned.synthesis.renderImage(frame, workspace: workspace))
         #expect(untuned == generator.synthesis.renderImage(frame, workspace: workspace))
     }
+
+    /// open --tune: once the method has finished, every scene is tuned in turn, without a key.
+    @Test func tuneAfterInversionTunesEveryScene() throws {
+        let engine = makeEngine(steps: 2)
+        var settings = SceneTuningSettings()
+        settings.steps = 6
+        engine.tuning = SessionTuning(settings: settings)
+        engine.tuneAfterInversion = true
+        var state = engine.initialState(size: Size(width: 100, height: 30))
+        engine.begin()
+        defer { engine.perform(.quit, &state) }
+        #expect(pump(engine, &state) { $0.tunedScenes == [0..<4, 4..<8] }, "\(state.engine.text) \(state.tunedScenes)")
+        #expect(state.engine.text == "idle: scene 2 tuned")
+        #expect(prepared.session.tunedScenes(method: .scene).map(\.frames) == [0...3, 4...7])
+    }
 }
