@@ -44,6 +44,7 @@ struct SceneTuningMeasurementTests {
             case "radius": s.localityRadius = Float(v)
             case "psi": s.localityPsi = Float(v)
             case "seed": s.seed = UInt64(v)
+            case "div": s.divergence = Float(v)
             default: Issue.record("unknown key \(kv[0])")
             }
         }
@@ -124,8 +125,8 @@ struct SceneTuningMeasurementTests {
             let row = Row(psnr: bench.psnr(g, all, targets), heldOut: bench.psnr(gh, heldOut, oddTargets), seconds: r.seconds)
             rows.append(row)
             print(String(
-                format: "[%@] PSNR %.2f dB, held-out %.2f (even %.2f), %.1f s (%.1f s of CPU), %d bytes (%.1f%% of the model), loss %.4f -> %.4f, locality: random %.2e vs pivots %.2e (ratio %.3f)",
-                spec, row.psnr, row.heldOut, bench.psnr(gh, evenPivots, evenTargets), r.seconds, cpu,
+                format: "[%@] %d backtracks, PSNR %.2f dB, held-out %.2f (even %.2f), %.1f s (%.1f s of CPU), %d bytes (%.1f%% of the model), loss %.4f -> %.4f, locality: random %.2e vs pivots %.2e (ratio %.3f)",
+                spec, r.backtracks, row.psnr, row.heldOut, bench.psnr(gh, evenPivots, evenTargets), r.seconds, cpu,
                 r.scene.byteCount, 100 * Double(r.scene.byteCount) / Double(bench.modelBytes),
                 r.lossHistory.prefix(10).reduce(0, +) / 10, r.lossHistory.suffix(10).reduce(0, +) / 10, change.random, change.pivots,
                 change.random / change.pivots))

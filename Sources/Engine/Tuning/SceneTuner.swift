@@ -24,6 +24,8 @@ public struct SceneTuner: Sendable {
         /// The regulariser's mean squared difference, at each step it ran.
         public var localityHistory: [Float]
         public var seconds: Double
+        /// Times the tuning diverged and went back to its best pass at half the learning rate.
+        public var backtracks: Int
     }
 
     /// Tunes `generator` so that `pivots` (the scene's inverted frames: ws [L, D], noise maps per layer
@@ -57,6 +59,25 @@ public struct SceneTuner: Sendable {
 
         var lossHistory: [Float] = []
         var localityHistory: [Float] = []
+        // Passes over the scene (every frame once): a pass whose mean loss is `divergence` times the
+        // best pass's means the tuning diverged (low-rank factors at a high rate can: on the clip's
+        // scene 100-125, one frame a step, the loss went 0.02 -> 0.75 in 200 steps and had not come
+        // back to 0.08 at the end). Then the best pass's state comes back at half the learning rate.
+        // The result is the best pass's state, or the untuned generator when no pass beat it (its
+        // loss on every frame, measured first, is where the comparison starts).
+        let passSteps = (f + b - 1) / b
+        var pass: (sum: Double, steps: Int) = (0, 0)
+        var untunedSum: Double = 0
+        for first in stride(from: 0, to: f, by: b) {
+            // A whole batch (the workspace's), wrapping round; each frame counted once.
+            let frames = (first..<(first + b)).map { $0 % f }
+            let image = base.forward(
+                Self.rows(frames, of: pivotWs), noise: .explicit(pivotNoise.map { Self.rows(frames, of: $0) }), workspace: workspace)
+            untunedSum += loss.evaluate(image, Self.rows(frames, of: targets)).prefix(f - first).reduce(0) { $0 + Double($1) }
+        }
+        var best: (loss: Double, scene: TunedScene, adams: [String: Adam])? = (untunedSum / Double(f), scene, adams)
+        var rate: Float = 1
+        var backtracks = 0
         for step in 0..<settings.steps {
             // Each tuned tensor is set once a step, before both forwards: a conv layer's new weight
             // drops its prepared transforms (demodulation sums, flipped weight, Winograd transforms,
@@ -85,16 +106,32 @@ public struct SceneTuner: Sendable {
             }
 
             let ramp = Self.rampFactor(step: step, steps: settings.steps, rampDown: settings.rampDown)
-            update(&scene, gradients: gradients, adams: &adams, lr: settings.learningRate * ramp, smallLR: settings.smallTensorLearningRate * ramp)
+            update(&scene, gradients: gradients, adams: &adams, lr: settings.learningRate * ramp * rate, smallLR: settings.smallTensorLearningRate * ramp * rate)
             let mean = losses.reduce(0, +) / Float(b)
             lossHistory.append(mean)
+            pass = (pass.sum + Double(mean), pass.steps + 1)
+            if pass.steps == passSteps {
+                let passLoss = pass.sum / Double(pass.steps)
+                pass = (0, 0)
+                if best == nil || passLoss < best!.loss {
+                    // Copy-on-write: the snapshot costs one copy of what the next step changes.
+                    best = (passLoss, scene, adams)
+                } else if passLoss > Double(settings.divergence) * best!.loss {
+                    (scene, adams) = (best!.scene, best!.adams)
+                    rate /= 2
+                    backtracks += 1
+                }
+            }
             if let observer,
                !observer(SceneTuningProgress(step: step + 1, steps: settings.steps, frames: frames, loss: mean, locality: locality)) {
                 throw InversionCancelled()
             }
         }
-        return Result(scene: scene, lossHistory: lossHistory, localityHistory: localityHistory, seconds: Date().timeIntervalSince(start))
+        var result = best?.scene ?? scene
+        result.notes["backtracks"] = "\(backtracks)"
+        return Result(scene: result, lossHistory: lossHistory, localityHistory: localityHistory, seconds: Date().timeIntervalSince(start), backtracks: backtracks)
     }
+
 
     /// One Adam step on every factor and delta, from the dense parameter gradients.
     private func update(_ scene: inout TunedScene, gradients: [String: Tensor], adams: inout [String: Adam], lr: Float, smallLR: Float) {

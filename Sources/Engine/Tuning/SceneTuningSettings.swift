@@ -18,7 +18,10 @@
 /// transforms a changed weight needs ran side by side (a step at one frame 54 -> 44 ms):
 ///
 ///     rank 12, 760 steps, 2 frames a step      26.56               84.7 s*  (*beside other work)
-///     rank 12, 1300 steps, 1 frame a step      27.29     27.16     56.8 s   551,424 (7.4%)  the defaults
+///     rank 12, 1300 steps, 1 frame a step      27.29     27.16     56.8 s   551,424 (7.4%)
+///
+/// The same took 62 s an hour later on the same machine (it is a shared VM), so the defaults are
+/// 1200 steps, one frame a step, to keep a scene under a minute.
 ///
 /// Equal CPU time (about 115 s) on that scene: 1 frame a step for 1300 steps 27.29 dB, 2 frames for
 /// 760 steps 26.56, no regulariser for 950 steps 28.01 (but images of random latents then change 2.6
@@ -36,7 +39,7 @@
 /// in PSNR (25.36 against 24.69 at 200 steps of four frames) and in locality.
 public struct SceneTuningSettings: Sendable, Equatable {
     /// Adam steps.
-    public var steps = 1300
+    public var steps = 1200
     /// Frames of the scene per step (fewer when the scene has fewer).
     public var batch = 1
     /// Rank of the low-rank deltas of the modulated convolutions' weights (delta = up [O, r] ·
@@ -80,6 +83,11 @@ public struct SceneTuningSettings: Sendable, Equatable {
     public var localityRadius: Float = 1
     /// Truncation of the random latents w_z towards w_avg (PTI's reference code uses 0.5).
     public var localityPsi: Float = 0.5
+    /// A pass over the scene whose mean loss is this many times the best pass's counts as divergence:
+    /// the best pass's state comes back at half the learning rate (`SceneTuner`).
+    /// Measured on scene 0-23 (1300 steps): 1.5 backed off once where nothing diverged (27.06 dB
+    /// against 27.29); 3 left it alone and still caught the clip's scene 100-125 (a pass 15 times worse).
+    public var divergence: Float = 3
     /// Seeds the frames' order, the low-rank factors' start and the regulariser's latents.
     public var seed: UInt64 = 0
 

@@ -129,7 +129,7 @@ public struct SessionTuning: Sendable {
     /// other settings is not taken for it.
     var settingsKey: String {
         let s = settings
-        return "steps \(s.steps) batch \(s.batch) rank \(s.rank) affine \(s.affineRank) lr \(s.learningRate) ramp \(s.rampDown) small \(s.tuneSmallTensors) \(s.smallTensorLearningRate) locality \(s.localityWeight)/\(s.localityInterval)/\(s.localityBatch)/\(s.localityPool)/\(s.localityRadius)/\(s.localityPsi) seed \(s.seed)"
+        return "steps \(s.steps) batch \(s.batch) rank \(s.rank) affine \(s.affineRank) lr \(s.learningRate) ramp \(s.rampDown) small \(s.tuneSmallTensors) \(s.smallTensorLearningRate) locality \(s.localityWeight)/\(s.localityInterval)/\(s.localityBatch)/\(s.localityPool)/\(s.localityRadius)/\(s.localityPsi) divergence \(s.divergence) seed \(s.seed)"
     }
 
     /// A 64-bit FNV-1a hash of the pivots' latents and noise maps (every value's bits): tells the
