@@ -113,6 +113,15 @@ final class AppEngineTests {
         return false
     }
 
+    /// What the UI loop does with an action: the update, then each effect carried out. The effects.
+    @discardableResult
+    func apply(_ action: AppAction, _ engine: AppEngine, _ state: inout AppState) -> [AppEffect] {
+        let (next, effects) = AppUpdate.apply(action, to: state)
+        state = next
+        for effect in effects { engine.perform(effect, &state) }
+        return effects
+    }
+
     static func done(_ s: AppState, _ frames: Range<Int>) -> Bool {
         s.frameLoss.count == Self.frames && frames.allSatisfy { s.frameLoss[$0].isFinite }
     }
@@ -182,10 +191,8 @@ final class AppEngineTests {
         // f with the cursor on frame 6 (the second scene, 4..<8): the job in flight is stopped and the
         // next one starts there.
         state.cursor = 6
-        let (next, effects) = AppUpdate.apply(.invertFromCursor, to: state)
-        state = next
+        let effects = apply(.invertFromCursor, engine, &state)
         #expect(effects == [.invertFrom(frame: 6)] && state.message?.hasPrefix("inverting from scene 2 of 2") == true, "\(String(describing: state.message))")
-        for effect in effects { engine.perform(effect, &state) }
         #expect(pump(engine, &state) { _ in self.jobs.all.count == 2 })
         #expect(jobs.all[0].job.snapshot.phase == .cancelled && jobs.all[1].start == 6 && jobs.all[1].method == .scene)
         // The cursor's scene lands before the frames before it that were still pending.
@@ -259,19 +266,15 @@ final class AppEngineTests {
         defer { engine.perform(.quit, &state) }
         #expect(pump(engine, &state) { Self.done($0, 0..<1) })
         state.cursor = 5
-        var (next, effects) = AppUpdate.apply(.tuneScene, to: state)
-        state = next
+        let effects = apply(.tuneScene, engine, &state)
         #expect(effects == [.tune(scene: 4..<8)], "\(effects)")
-        for effect in effects { engine.perform(effect, &state) }
         if !Self.done(state, 4..<8) {
             #expect(state.message?.contains("is not inverted yet") == true, "\(String(describing: state.message))")
         }
         #expect(pump(engine, &state) { Self.done($0, 0..<Self.frames) && $0.engine.text == "idle: scene done" })
         #expect(pump(engine, &state) { $0.previews.reconstruction != nil && $0.previews.frame == 5 })
         let untuned = state.previews.reconstruction
-        (next, effects) = AppUpdate.apply(.tuneScene, to: state)
-        state = next
-        for effect in effects { engine.perform(effect, &state) }
+        apply(.tuneScene, engine, &state)
         #expect(pump(engine, &state) { $0.lossHistoryLabel.hasPrefix("tuning scene 2") })
         #expect(pump(engine, &state) { $0.engine.text == "idle: scene 2 tuned" }, "\(state.engine.text) \(String(describing: state.engine.error))")
         #expect(state.tunedScenes == [4..<8])

@@ -138,31 +138,19 @@ public struct WStatistics: Sendable {
     /// gains, activations and every weight and bias. The checkpoint's `w_avg` buffer (a training EMA,
     /// used only for truncation) is not part of it.
     public static func mappingHash(_ mapping: MappingNetwork) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        func byte(_ b: UInt8) {
-            hash ^= UInt64(b)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        func word(_ v: UInt64) { for i in 0..<8 { byte(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
-        for b in "linstory mapping v1".utf8 { byte(b) }
+        var hash = FNV1a()
+        func word(_ v: UInt64) { hash.word64(v) }
+        hash.bytes("linstory mapping v1".utf8)
         word(UInt64(mapping.zDim)); word(UInt64(mapping.wDim)); word(UInt64(mapping.numWs))
         word(UInt64(mapping.layers.count))
         for layer in mapping.layers {
             word(UInt64(layer.inFeatures)); word(UInt64(layer.outFeatures))
             word(UInt64(layer.weightGain.bitPattern)); word(UInt64(layer.biasGain.bitPattern))
             word(layer.lrelu ? 1 : 0)
-            for tensor in [layer.weight, layer.bias] {
-                tensor.withUnsafeBufferPointer { values in
-                    for v in values {
-                        let bits = v.bitPattern
-                        byte(UInt8(truncatingIfNeeded: bits)); byte(UInt8(truncatingIfNeeded: bits >> 8))
-                        byte(UInt8(truncatingIfNeeded: bits >> 16)); byte(UInt8(truncatingIfNeeded: bits >> 24))
-                    }
-                }
-            }
+            hash.floats(layer.weight)
+            hash.floats(layer.bias)
         }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash.hex
     }
 
     // MARK: - Cache

@@ -9,7 +9,7 @@ import Foundation
 /// before the odd ones are rendered: the test of whether the interpolation survives tuning.
 public enum HeldOutTest {
     /// Makes a scene's tuned generator from its even frames' latents and targets [F, C, R, R].
-    public typealias Tuning = (_ pivots: [FrameInversion], _ targets: Tensor) throws -> Generator
+    public typealias Tuning = (_ scene: Range<Int>, _ pivots: [FrameInversion], _ targets: Tensor) throws -> Generator
 
     /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
     /// `frame(t)` gives frame t's result (read as needed: a film's frames are not all held).
@@ -22,7 +22,7 @@ public enum HeldOutTest {
             var g = generator
             if let tuning {
                 let even = Array(stride(from: scene.lowerBound, to: scene.upperBound, by: 2))
-                g = try tuning(try even.map(frame), Tensor.concatenate(try even.map { try targets.targets($0..<($0 + 1)) }))
+                g = try tuning(scene, try even.map(frame), Tensor.concatenate(try even.map { try targets.targets($0..<($0 + 1)) }))
             }
             let step = ReconstructionStep(generator: g, loss: L1Loss(), batch: 1)
             let psnr = try held.map { t -> Double in
@@ -74,7 +74,7 @@ public enum HeldOutTest {
             let evenTargets = Tensor.concatenate(even.map(local))
             let make = { try SceneProjector(settings: settings, budget: budget).run(generator: generator, statistics: statistics, loss: loss, targets: evenTargets) }
             let fit = try fits?.fit(scene, make: make) ?? make()
-            let g = try tuning?(fit.frames, evenTargets) ?? generator
+            let g = try tuning?(scene, fit.frames, evenTargets) ?? generator
             let step = ReconstructionStep(generator: g, loss: loss, batch: 1)
             let psnr = held.map { t -> Double in
                 // Held-out frame t sits between even frames k and k + 1 of the fit.

@@ -12,18 +12,18 @@ public struct FileIdentity: Sendable, Codable, Equatable {
         guard let handle = try? FileHandle(forReadingFrom: url) else { throw LinstoryError(.unreadable, file: path, "cannot read the file") }
         defer { try? handle.close() }
         let size = Int((try? handle.seekToEnd()) ?? 0)
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ data: Data) { for b in data { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 } }
+        var h = FNV1a()
+        func mix(_ data: Data) { h.bytes(data) }
         try? handle.seek(toOffset: 0)
         mix((try? handle.read(upToCount: 1 << 20)) ?? Data())
         if size > 2 << 20 {
             try? handle.seek(toOffset: UInt64(size - (1 << 20)))
             mix((try? handle.read(upToCount: 1 << 20)) ?? Data())
         }
-        withUnsafeBytes(of: UInt64(size).littleEndian) { mix(Data($0)) }
+        h.word64(UInt64(size))
         self.path = Self.absolute(path)
         bytes = size
-        hash = String(format: "%016llx", h)
+        hash = h.hex
     }
 
     /// `path` made absolute against the current folder and standardised: a session records where its

@@ -22,6 +22,32 @@ extension SessionFolder {
         /// File names, in the order written.
         public var written: [String]
         public var framesInverted: Int
+        /// The window's frames.
+        public var frames: Int
+
+        /// One line for the user: what was written where, and how much is inverted.
+        public var summary: String {
+            let partial = framesInverted < frames ? " (\(framesInverted) of \(frames) frames inverted)" : ""
+            return "exported \(written.joined(separator: ", ")) into \(folder)\(partial)"
+        }
+    }
+
+    /// What `method` has inverted so far, exported (the UI's `e`, `linstory export`): the frames whose
+    /// results are saved, from the files rather than the manifest (a running job saves frames a
+    /// manifest read earlier has not seen), read a frame at a time.
+    public func exportInverted(method: InversionMethod, cuts: CutList, generators: SceneGenerators, targets: any TargetFrames) throws -> Export {
+        let noiseNames = generators.base.synthesis.noiseLayerNames
+        let result = result(method: method, noiseNames: noiseNames)
+        let whole = resultsApartFromFrames(method: method, noiseNames: noiseNames) != nil
+        let indices = (0..<targets.count).filter { whole || frameHeader(index: $0, method: method) != nil }
+        return try export(
+            method: method, indices: indices,
+            frame: { i in
+                guard let f = result(i) else {
+                    throw LinstoryError(.corrupt, file: folder, "frame \(i + manifest.first) of '\(method.rawValue)' cannot be read back")
+                }
+                return f
+            }, cuts: cuts, generators: generators, targets: targets)
     }
 
     /// What is inverted so far, in the formats other tools read, into `export/` in the session:
@@ -69,7 +95,7 @@ extension SessionFolder {
             try tuned.write(to: "\(folder)/\(name)", metadata: ["tuned_scene": "\(scene.frames.lowerBound)-\(scene.frames.upperBound)", "method": key])
             written.append(name)
         }
-        return Export(folder: folder, written: written, framesInverted: indices.count)
+        return Export(folder: folder, written: written, framesInverted: indices.count, frames: targets.count)
     }
 
     /// The assembled latents where they, not the frame files, are the method's results: a complete

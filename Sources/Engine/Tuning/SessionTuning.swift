@@ -99,12 +99,10 @@ public struct SessionTuning: Sendable {
         if heldOut {
             let loss = try ImageLosses.named(Self.lossName)
             let settings = self.settings
-            // The test tunes the scenes of 3 frames or more, in order: the observer is told which.
+            // The test tunes the scenes of 3 frames or more: the observer is told which of them.
             let tested = clean.filter { $0.count >= 3 }
-            let counter = Counter()
-            let tuning: HeldOutTest.Tuning = { pivots, targets in
-                let k = counter.next()
-                let scene = tested[min(k, tested.count - 1)]
+            let tuning: HeldOutTest.Tuning = { scene, pivots, targets in
+                let k = tested.firstIndex(of: scene) ?? 0
                 let stepObserver: SceneTuningObserver? = observer.map { o in { @Sendable p in o(scene, k, tested.count, p) } }
                 let tuned = try SceneTuner(settings: settings).run(
                     generator: base, statistics: statistics, pivots: pivots, targets: targets, loss: loss, observer: stepObserver)
@@ -127,37 +125,16 @@ public struct SessionTuning: Sendable {
 
     /// What a tuned scene's file records of its settings: another tuning of the same latents with
     /// other settings is not taken for it.
-    var settingsKey: String {
-        let s = settings
-        return "steps \(s.steps) batch \(s.batch) rank \(s.rank) affine \(s.affineRank) lr \(s.learningRate) ramp \(s.rampDown) small \(s.tuneSmallTensors) \(s.smallTensorLearningRate) locality \(s.localityWeight)/\(s.localityInterval)/\(s.localityBatch)/\(s.localityPool)/\(s.localityRadius)/\(s.localityPsi) divergence \(s.divergence) seed \(s.seed)"
-    }
+    var settingsKey: String { String(describing: settings) }  // every stored setting, by name
 
     /// A 64-bit FNV-1a hash of the pivots' latents and noise maps (every value's bits): tells the
     /// latents a scene was tuned around from any others.
     static func fingerprint(_ pivots: [FrameInversion]) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        func mix(_ t: Tensor) {
-            t.withUnsafeBufferPointer { p in
-                for v in p {
-                    let b = v.bitPattern
-                    for shift in stride(from: 0, to: 32, by: 8) { h = (h ^ UInt64((b >> UInt32(shift)) & 0xff)) &* 0x100_0000_01b3 }
-                }
-            }
-        }
+        var h = FNV1a()
         for p in pivots {
-            mix(p.ws)
-            for n in p.noise ?? [] { mix(n) }
+            h.floats(p.ws)
+            for n in p.noise ?? [] { h.floats(n) }
         }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
-
-    /// Counts calls from the held-out test's tuning closure.
-    private final class Counter: @unchecked Sendable {
-        private var n = 0
-        func next() -> Int {
-            defer { n += 1 }
-            return n
-        }
+        return h.hex
     }
 }

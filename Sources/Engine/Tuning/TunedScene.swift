@@ -79,21 +79,15 @@ public struct TunedScene: Sendable, Equatable {
     /// every value's bits, in `parameterShapes()` order. Tells the model a scene was tuned from apart
     /// from another of the same shapes.
     public static func modelHash(_ synthesis: SynthesisNetwork) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        @inline(__always) func mix(_ word: UInt32) {
-            for shift in stride(from: 0, to: 32, by: 8) { h = (h ^ UInt64((word >> UInt32(shift)) & 0xff)) &* 0x100_0000_01b3 }
-        }
+        var h = FNV1a()
         for (name, shape) in synthesis.parameterShapes() {
-            for byte in name.utf8 { mix(UInt32(byte)) }
-            for d in shape { mix(UInt32(truncatingIfNeeded: d)) }
-            synthesis.parameter(name)!.withUnsafeBufferPointer { p in for v in p { mix(v.bitPattern) } }
+            // A name's bytes go in as 32-bit words, as the files written so far hashed them.
+            for byte in name.utf8 { h.word32(UInt32(byte)) }
+            for d in shape { h.word32(UInt32(truncatingIfNeeded: d)) }
+            h.floats(synthesis.parameter(name)!)
         }
-        return String(h, radix: 16).leftPadded(to: 16)
+        return h.hex
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 extension TunedScene {

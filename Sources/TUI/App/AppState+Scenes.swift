@@ -93,21 +93,28 @@ extension AppState {
         scenes.filter { scene in touchedFrames.contains { $0.overlaps(scene) } }
     }
 
-    /// Whether a knot lies in `frames` (a binary search: the timeline asks once a column).
-    public func hasKnot(in frames: Range<Int>) -> Bool {
-        var lo = 0, hi = knots.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if knots[mid] < frames.lowerBound { lo = mid + 1 } else { hi = mid }
+    /// The knots in `frames`, by binary search: the timeline asks once a column and the scrubber once
+    /// a redraw, so neither costs time in proportion to a film's knots.
+    func knots(in frames: Range<Int>) -> ArraySlice<Int> {
+        func firstAtOrAfter(_ f: Int) -> Int {
+            var lo = 0, hi = knots.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if knots[mid] < f { lo = mid + 1 } else { hi = mid }
+            }
+            return lo
         }
-        return lo < knots.count && knots[lo] < frames.upperBound
+        guard !frames.isEmpty else { return [] }
+        return knots[firstAtOrAfter(frames.lowerBound)..<firstAtOrAfter(frames.upperBound)]
     }
+
+    /// Whether a knot lies in `frames`.
+    public func hasKnot(in frames: Range<Int>) -> Bool { !knots(in: frames).isEmpty }
 
     /// The knots between frames `a` and `b` (either order), as t along the path from a to b: the
     /// scrubber marks them on its track.
     public func knotPositions(from a: Int, to b: Int) -> [Double] {
         guard a != b else { return [] }
-        let (lo, hi) = (min(a, b), max(a, b))
-        return knots.filter { $0 > lo && $0 < hi }.map { Double($0 - a) / Double(b - a) }
+        return knots(in: (min(a, b) + 1)..<max(a, b)).map { Double($0 - a) / Double(b - a) }
     }
 }

@@ -30,17 +30,8 @@ struct ExportCommand: ParsableCommand {
         let modelPath = try m.model.locate(override: model, what: "model", record: s.manifestPath, hint: "give it with --model FILE")
         let g = try GeneratorCheckpoint.load(path: modelPath).generator
         let targets = try CommandSession.storedTargets(s, channels: g.config.imgChannels)
-        let noiseNames = g.synthesis.noiseLayerNames
-        let result = s.result(method: chosen, noiseNames: noiseNames)
-        let whole = s.resultsApartFromFrames(method: chosen, noiseNames: noiseNames) != nil
-        let indices = (0..<targets.count).filter { whole || s.frameHeader(index: $0, method: chosen) != nil }
-        let e = try s.export(
-            method: chosen, indices: indices,
-            frame: { i in
-                guard let f = result(i) else { throw LinstoryError(.corrupt, file: s.folder, "frame \(i + m.first) of '\(chosen.rawValue)' cannot be read back") }
-                return f
-            }, cuts: try s.cutList(), generators: SceneGenerators(base: g, session: s, method: chosen), targets: targets)
-        let partial = e.framesInverted < targets.count ? " (\(e.framesInverted) of \(targets.count) frames inverted)" : ""
-        print("exported \(e.written.joined(separator: ", ")) into \(e.folder)\(partial)")
+        let e = try s.exportInverted(
+            method: chosen, cuts: try s.cutList(), generators: SceneGenerators(base: g, session: s, method: chosen), targets: targets)
+        print(e.summary)
     }
 }

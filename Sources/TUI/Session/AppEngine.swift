@@ -398,23 +398,10 @@ public final class AppEngine {
         saveCuts(state)
         let cuts = CutList(frames: frameCount, fps: fps, cuts: state.cuts)
         let session = self.session, generators = self.sceneGenerators, targets = self.targets, method = self.method, status = exportStatus
-        let generator = generators.base
         status.set("exporting \(method.rawValue) into \(session.folder)/export…")
         let thread = Thread {
             do {
-                // Read from the session a frame at a time: a film's export holds one frame.
-                let result = session.result(method: method, noiseNames: generator.synthesis.noiseLayerNames)
-                // The files, not the manifest: a running job saves frames the manifest read here has not seen.
-                let whole = session.resultsApartFromFrames(method: method, noiseNames: generator.synthesis.noiseLayerNames) != nil
-                let indices = (0..<targets.count).filter { whole || session.frameHeader(index: $0, method: method) != nil }
-                let e = try session.export(
-                    method: method, indices: indices,
-                    frame: { i in
-                        guard let f = result(i) else { throw LinstoryError(.corrupt, file: session.folder, "frame \(i) of '\(method.rawValue)' cannot be read back") }
-                        return f
-                    }, cuts: cuts, generators: generators, targets: targets)
-                let partial = e.framesInverted < targets.count ? " (\(e.framesInverted) of \(targets.count) frames inverted)" : ""
-                status.set("exported \(e.written.joined(separator: ", ")) into \(e.folder)\(partial)")
+                status.set(try session.exportInverted(method: method, cuts: cuts, generators: generators, targets: targets).summary)
             } catch {
                 status.set("export failed: \((error as? LinstoryError)?.description ?? "\(error)")")
             }
