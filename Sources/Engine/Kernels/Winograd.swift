@@ -166,6 +166,9 @@ struct SIMD1: WinogradLanes {
         p[2] = c2.value
         p[3] = c3.value
     }
+    static func loadTransposed(_ p: UnsafePointer<Float>) -> (SIMD1, SIMD1, SIMD1, SIMD1) {
+        (SIMD1(p[0]), SIMD1(p[1]), SIMD1(p[2]), SIMD1(p[3]))
+    }
     static func + (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value + b.value) }
     static func - (a: SIMD1, b: SIMD1) -> SIMD1 { SIMD1(a.value - b.value) }
     static func * (a: Float, b: SIMD1) -> SIMD1 { SIMD1(a * b.value) }
@@ -177,6 +180,8 @@ protocol WinogradLanes {
     func store(_ p: UnsafeMutablePointer<Float>)
     /// The four output columns c0 ... c3 of each lane's tile, tile after tile: c0[0] c1[0] c2[0] c3[0] c0[1] ...
     static func storeTransposed(_ c0: Self, _ c1: Self, _ c2: Self, _ c3: Self, into p: UnsafeMutablePointer<Float>)
+    /// What `storeTransposed` wrote: the four columns of each lane's tile, read tile after tile.
+    static func loadTransposed(_ p: UnsafePointer<Float>) -> (Self, Self, Self, Self)
     static func + (a: Self, b: Self) -> Self
     static func - (a: Self, b: Self) -> Self
     static func * (a: Float, b: Self) -> Self
@@ -191,6 +196,11 @@ extension SIMD4: WinogradLanes where Scalar == Float {
         SIMD4(c0[1], c1[1], c2[1], c3[1]).store(p + 4)
         SIMD4(c0[2], c1[2], c2[2], c3[2]).store(p + 8)
         SIMD4(c0[3], c1[3], c2[3], c3[3]).store(p + 12)
+    }
+    @inline(__always)
+    static func loadTransposed(_ p: UnsafePointer<Float>) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+        let a0 = SIMD4<Float>(load: p), a1 = SIMD4<Float>(load: p + 4), a2 = SIMD4<Float>(load: p + 8), a3 = SIMD4<Float>(load: p + 12)
+        return (SIMD4(a0[0], a1[0], a2[0], a3[0]), SIMD4(a0[1], a1[1], a2[1], a3[1]), SIMD4(a0[2], a1[2], a2[2], a3[2]), SIMD4(a0[3], a1[3], a2[3], a3[3]))
     }
 }
 

@@ -151,6 +151,11 @@ extension SynthesisNetwork {
                 }
             } else {
                 var n0 = 0
+                if let gW = gWeight, st.winograd {
+                    // In the transformed domain, a quarter of the multiply-adds of the loop below.
+                    winogradWeightGradient(l, st, input: x, gOut: g, parts: parts, workspace: workspace, into: gW)
+                    n0 = n
+                }
                 while n0 < n {
                     let nc = min(st.chunk, n - n0)
                     let start = n0

@@ -171,6 +171,18 @@ public final class SynthesisWorkspace: @unchecked Sendable {
     let gWs: Buffer  // [N, num_ws, w_dim]
     /// Parameter gradients by official name, allocated on the first backward that asks for them.
     var parameterGradients: [String: Buffer] = [:]
+    /// The scratch of a Winograd layer's weight gradient (`winogradWeightGradient`: the transformed
+    /// gradient [36, O, I] and a chunk's transformed operands): the largest asked for so far, made on
+    /// the first backward that wants parameter gradients.
+    private var winogradWeightGradientBuffer: Buffer?
+
+    /// `winogradWeightGradientBuffer`, holding at least `count` floats.
+    func winogradWeightGradientScratch(count: Int) -> Buffer {
+        if let b = winogradWeightGradientBuffer, b.count >= count { return b }
+        let b = Buffer(count: count)
+        winogradWeightGradientBuffer = b
+        return b
+    }
     /// Noise-map gradients per noise layer, [N or 1, R, R] as the forward's noise was given.
     var noiseGradients: [Buffer] = []
     /// Below 16 px a layer has too few tiles to pay for the transforms (measured on default64).
