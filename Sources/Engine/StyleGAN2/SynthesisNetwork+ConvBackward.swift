@@ -150,18 +150,16 @@ extension SynthesisNetwork {
                     for o in 0..<co { for i in 0..<ci { for k in 0..<9 { gW[(o * ci + i) * 9 + k] += gWt[(o * 9 + k) * ci + i] } } }
                 }
             } else {
-                var n0 = 0
                 if let gW = gWeight, st.winograd {
-                    // In the transformed domain, a quarter of the multiply-adds of the loop below.
+                    // In the transformed domain, a quarter of the multiply-adds of im2col + GEMM below.
                     winogradWeightGradient(l, st, input: x, gOut: g, parts: parts, workspace: workspace, into: gW)
-                    n0 = n
-                }
-                while n0 < n {
-                    let nc = min(st.chunk, n - n0)
-                    let start = n0
-                    if let gW = gWeight {
-                        nonisolated(unsafe) let gW = gW
-                        nonisolated(unsafe) let s = st.s.pointer
+                } else if let gW = gWeight {
+                    nonisolated(unsafe) let gW = gW
+                    nonisolated(unsafe) let s = st.s.pointer
+                    var n0 = 0
+                    while n0 < n {
+                        let nc = min(st.chunk, n - n0)
+                        let start = n0
                         // The chunk's image rows, split; each part fills its columns of every cols row.
                         Parallel.split(nc * hin, maxParts: parts) { _, range in
                             im2col3x3Rows(
@@ -174,8 +172,8 @@ extension SynthesisNetwork {
                                 transB: true, m: range.count, n: ci * 9, k: nc * hw, a: g + range.lowerBound * n * hw + start * hw, lda: n * hw,
                                 b: cols, ldb: nc * hw, beta: 1, c: gW + range.lowerBound * ci * 9, ldc: ci * 9)
                         }
+                        n0 += nc
                     }
-                    n0 += nc
                 }
                 // d/d xs: the output gradient convolved with the flipped, transposed weight, lowered and
                 // multiplied like the forward (no col2im scatter, no zeroing).
