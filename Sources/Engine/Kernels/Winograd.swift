@@ -21,39 +21,63 @@ public let winogradTileSize = 4
 public let winogradPositions = 36
 
 /// u [36, O, I] <- G g G^T for every (o, i) of w [O, I, 3, 3].
+///
+/// Eight input channels at a time in SIMD lanes, into a small block of all 36 positions that is then
+/// copied out position by position: u's positions lie O·I floats apart (64 KB for 128 channels), and
+/// writing one float to each of the 36 in turn thrashed the cache (a fifth of a tuning step). The same
+/// operations in the same order as one kernel at a time, so the same bits.
 public func winogradWeightTransform3x3(
     _ w: UnsafePointer<Float>, outChannels co: Int, inChannels ci: Int, into u: UnsafeMutablePointer<Float>
 ) {
+    typealias V = SIMD8<Float>
     // G applied to three values.
-    @inline(__always) func g6(_ a: Float, _ b: Float, _ c: Float) -> (Float, Float, Float, Float, Float, Float) {
+    @inline(__always) func g6(_ a: V, _ b: V, _ c: V) -> (V, V, V, V, V, V) {
         (a / 4, -(a + b + c) / 6, -(a - b + c) / 6, a / 24 + b / 12 + c / 6, a / 24 - b / 12 + c / 6, c)
     }
     let step = co * ci
-    for o in 0..<co {
-        for i in 0..<ci {
-            let g = w + (o * ci + i) * 9
-            // G g: [6, 3] (G down each column of g).
-            let c0 = g6(g[0], g[3], g[6]), c1 = g6(g[1], g[4], g[7]), c2 = g6(g[2], g[5], g[8])
-            // (G g) G^T: [6, 6], row a of G g at u[a * 6 + b][o][i]. Written out row by row (no array of
-            // rows: an allocation per kernel was most of this function's time, and a tuner calls it
-            // for every layer at every step).
-            let base = u + o * ci + i
-            @inline(__always) func row(_ a: Int, _ r0: Float, _ r1: Float, _ r2: Float) {
-                let v = g6(r0, r1, r2)
-                let dst = base + a * 6 * step
-                dst[0] = v.0
-                dst[step] = v.1
-                dst[2 * step] = v.2
-                dst[3 * step] = v.3
-                dst[4 * step] = v.4
-                dst[5 * step] = v.5
+    // Input channels a block holds: 36 x 64 floats (9 KB) stay in L1, and each position's copy is a
+    // run of 256 bytes.
+    let block = 64
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: winogradPositions * block) { local in
+        let t = local.baseAddress!  // [36, block]
+        for o in 0..<co {
+            for i0 in stride(from: 0, to: ci, by: block) {
+                let n = min(block, ci - i0)
+                for j in stride(from: 0, to: n, by: 8) {
+                    let lanes = min(8, n - j)
+                    let g = w + (o * ci + i0 + j) * 9  // lanes kernels of 9
+                    // Value k of each lane's kernel; lanes past the channels are 0 and never copied.
+                    @inline(__always) func load(_ k: Int) -> V {
+                        if lanes == 8 { return V(g[k], g[9 + k], g[18 + k], g[27 + k], g[36 + k], g[45 + k], g[54 + k], g[63 + k]) }
+                        var v = V()
+                        for l in 0..<lanes { v[l] = g[l * 9 + k] }
+                        return v
+                    }
+                    // G g: [6, 3] (G down each column of g).
+                    let c0 = g6(load(0), load(3), load(6)), c1 = g6(load(1), load(4), load(7)), c2 = g6(load(2), load(5), load(8))
+                    // (G g) G^T: [6, 6], row a at t[(a * 6 + b) * block + j].
+                    @inline(__always) func row(_ a: Int, _ r0: V, _ r1: V, _ r2: V) {
+                        let v = g6(r0, r1, r2)
+                        let dst = UnsafeMutableRawPointer(t + a * 6 * block + j)
+                        let stride = block * MemoryLayout<Float>.stride
+                        dst.storeBytes(of: v.0, as: V.self)
+                        dst.storeBytes(of: v.1, toByteOffset: stride, as: V.self)
+                        dst.storeBytes(of: v.2, toByteOffset: 2 * stride, as: V.self)
+                        dst.storeBytes(of: v.3, toByteOffset: 3 * stride, as: V.self)
+                        dst.storeBytes(of: v.4, toByteOffset: 4 * stride, as: V.self)
+                        dst.storeBytes(of: v.5, toByteOffset: 5 * stride, as: V.self)
+                    }
+                    row(0, c0.0, c1.0, c2.0)
+                    row(1, c0.1, c1.1, c2.1)
+                    row(2, c0.2, c1.2, c2.2)
+                    row(3, c0.3, c1.3, c2.3)
+                    row(4, c0.4, c1.4, c2.4)
+                    row(5, c0.5, c1.5, c2.5)
+                }
+                for xi in 0..<winogradPositions {
+                    (u + xi * step + o * ci + i0).update(from: t + xi * block, count: n)
+                }
             }
-            row(0, c0.0, c1.0, c2.0)
-            row(1, c0.1, c1.1, c2.1)
-            row(2, c0.2, c1.2, c2.2)
-            row(3, c0.3, c1.3, c2.3)
-            row(4, c0.4, c1.4, c2.4)
-            row(5, c0.5, c1.5, c2.5)
         }
     }
 }
