@@ -166,20 +166,22 @@ final class Subprocess {
     }
 
     private func waitFor(fd: Int32, events: Int16, timeout: Double) throws {
-        let start = Date()
+        var clock = StallClock(timeout: timeout)
         while true {
             var p = pollfd(fd: fd, events: events, revents: 0)
-            let left = timeout - Date().timeIntervalSince(start)
-            if left <= 0 {
+            if clock.expired {
                 terminate()
                 finish()
                 throw Failure.stalled(timeout)
             }
-            let r = poll(&p, 1, Int32(min(left * 1000, 1_000_000_000).rounded(.up)))
+            let asked = clock.nextPoll
+            let start = StallClock.now()
+            let r = poll(&p, 1, Int32((asked * 1000).rounded(.up)))
             if r > 0 { return }  // readable, writable, or hung up: the read or write says which
             if r < 0 && errno != EINTR {
                 throw Failure.system("cannot wait on \(tool): \(String(cString: strerror(errno)))")
             }
+            clock.record(asked: asked, took: StallClock.now() - start)
         }
     }
 
