@@ -252,6 +252,28 @@ struct SessionRunTests {
         #expect(other.stepFrames.count == 3 + 2 + 3 + 2, "\(other.stepFrames)")
     }
 
+    @Test("expectedEvaluations is the steps a run makes: sequential at budget 1 gives each scene's first frame 10 and the rest 1, more than budget x frames", arguments: [InversionMethod.sequential, .naive, .scene])
+    func expectedEvaluationsAreTheStepsTaken(_ method: InversionMethod) throws {
+        let bench = try Bench()
+        var settings = InversionSettings()
+        settings.seed = 3
+        settings.batch = 1
+        let scenes = SceneList(cuts: [SceneCut(frame: 2, fps: 25)], frames: Bench.frames)
+        var inversion = SessionRun(method: method, budget: 1, settings: settings, lossName: "default")
+        inversion.measureHeldOut = false
+        var session = try bench.open()
+        let recorder = RunRecorder()
+        let outcome = try inversion.run(
+            session: &session, generator: bench.generator, statistics: bench.statistics, targets: InMemoryTargets(bench.targets), scenes: scenes,
+            resume: true, observer: { recorder.observe($0) }, onFrame: { recorder.frameSaved($0, $1) })
+        let starts = SessionRun.sequentialStartFrames(scenes, first: 0, count: Bench.frames)
+        let expected = inversion.expectedEvaluations(count: Bench.frames, starts: starts.count)
+        #expect(recorder.stepFrames.count == expected && outcome.evaluations == expected, "\(recorder.stepFrames.count) steps, \(expected) expected")
+        #expect(expected == (method == .sequential ? 10 + 1 + 10 + 1 : Bench.frames))
+        // Of a resumed run's pending frames: here the second scene alone.
+        #expect(inversion.expectedEvaluations(count: Bench.frames, starts: starts.count, pending: 2, pendingStarts: 1) == (method == .sequential ? 11 : 2))
+    }
+
     @Test("smooth from naive's saved frames: its assembled latents are naive's filtered within scenes, bit for bit, read a few frames at a time")
     func smoothFiltersNaiveWithinScenes() throws {
         let bench = try Bench()

@@ -231,7 +231,10 @@ extension InversionJob {
         let reusable = record.map { $0.matches(inversion, count: count) } ?? false
         var pending = Set((0..<count).filter { !(reusable && record!.isDone($0)) })
         for r in redo { pending.formUnion(r.clamped(to: 0..<count)) }
-        let job = InversionJob(expectedEvaluations: pending.count * inversion.budget) { job in
+        let starts = SessionRun.sequentialStartFrames(scenes, first: session.manifest.first, count: count)
+        let expected = inversion.expectedEvaluations(
+            count: count, starts: starts.count, pending: pending.count, pendingStarts: starts.filter(pending.contains).count)
+        let job = InversionJob(expectedEvaluations: expected) { job in
             var session = try SessionFolder.read(folder: folder)
             job.setLabel(label)
             _ = try inversion.run(

@@ -83,6 +83,21 @@ public struct SessionRun: Sendable {
         return ClipInversion.sequentialStarts(local.map(\.frames), clean: local.map(\.clean))
     }
 
+    /// Generator evaluations `run` makes over a window of `count` frames, `starts` of which start a
+    /// scene afresh (`sequentialStartFrames`): what a progress bar counts to. Of those, `pending`
+    /// frames (`pendingStarts` starts) when a resumed run has the rest: sequential's steps come from
+    /// the whole window. budget x frames, but for sequential, which gives a scene's first frame
+    /// `firstStepFactor` times a warm frame's steps and every frame at least one: at budget 1 it
+    /// makes 10 at each start, and a bar counting to budget x frames went past 100%.
+    public func expectedEvaluations(count: Int, starts: Int, pending: Int? = nil, pendingStarts: Int? = nil) -> Int {
+        let (frames, fresh) = (pending ?? count, pendingStarts ?? starts)
+        guard method == .sequential else { return budget * frames }
+        if let sequentialSchedule { return sequentialSchedule.evaluations(frames: frames, sceneStarts: fresh) }
+        let projector = SequentialProjector(settings: settings, steps: 1)
+        let steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: projector.firstStepFactor)
+        return steps * (frames - fresh) + steps * projector.firstStepFactor * fresh
+    }
+
     /// The pieces of work a run is made of, each saved whole before it counts as done: a batch of
     /// naive's (never crossing a scene), or a whole scene for sequential and scene (a frame there
     /// depends on the frames before it). Window numbering, in the order given. Made from the scenes
@@ -218,7 +233,8 @@ public struct SessionRun: Sendable {
                     clip.sequentialSchedule = schedule
                     notes.append("sequential: \(schedule.warm) steps per frame on average, \(schedule.first) at each of \(starts) scene starts")
                 } else {
-                    let steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts)
+                    let steps = SequentialProjector.steps(
+                        forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: SequentialProjector(settings: settings, steps: 1).firstStepFactor)
                     clip.sequentialSteps = steps
                     notes.append("sequential: \(steps) steps per frame, \(steps * SequentialProjector(settings: settings, steps: steps).firstStepFactor) at each of \(starts) scene starts")
                 }

@@ -103,10 +103,11 @@ struct CompareCommand: ParsableCommand {
         for method in methods {
             let name = method.rawValue + (self.losses.count > 1 ? " " + loss : "")
             let label = name.count < 10 ? name.padding(toLength: 10, withPad: " ", startingAt: 0) : name
-            let progress = CommandLineProgress(total: budget * count, label: label, unit: "it")
+            var run = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
+            let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: prepared.session.manifest.first, count: count).count
+            let progress = CommandLineProgress(total: run.expectedEvaluations(count: count, starts: starts), label: label, unit: "it")
             let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
             do {
-                var run = SessionRun(method: method, budget: budget, settings: settings, lossName: loss)
                 run.lossFiles = lossFiles.files(loss: loss, model: model)
                 run.initialLatents = initLatents
                 run.perceptualMetric = lpips

@@ -44,7 +44,7 @@ struct InvertCommand: ParsableCommand {
         // The held-out test with tuning reuses the scene method's fits from the test without it.
         if tuning.tune { inversion.heldOutFits = HeldOutTest.SceneFits() }
         let starts = SessionRun.sequentialStartFrames(cutList.scenes, first: prepared.session.manifest.first, count: count).count
-        let total = options.schedule?.evaluations(frames: count, sceneStarts: starts) ?? inversion.budget * count
+        let total = inversion.expectedEvaluations(count: count, starts: starts)
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
         let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
         inversion.onFinishing = { report.finishing($0, $1) }
@@ -105,10 +105,10 @@ struct InvertCommand: ParsableCommand {
         let local = SessionRun.localScenes(cutList.scenes, first: prepared.session.manifest.first, count: prepared.count)
         let mine = shard.scenes(of: local)
         let frames = mine.reduce(0) { $0 + $1.frames.count }
-        let starts = ClipInversion.sequentialStarts(local.map(\.frames), clean: local.map(\.clean)).count
-        let perFrame = options.schedule.map { Double($0.evaluations(frames: prepared.count, sceneStarts: starts)) / Double(max(1, prepared.count)) }
-            ?? Double(inversion.budget)
-        let progress = CommandLineProgress(total: Int(perFrame * Double(frames)), label: "\(method.rawValue) \(shard)", unit: "it")
+        let starts = ClipInversion.sequentialStarts(local.map(\.frames), clean: local.map(\.clean))
+        let mineStarts = starts.filter { f in mine.contains { $0.frames.contains(f) } }.count
+        let total = inversion.expectedEvaluations(count: prepared.count, starts: starts.count, pending: frames, pendingStarts: mineStarts)
+        let progress = CommandLineProgress(total: total, label: "\(method.rawValue) \(shard)", unit: "it")
         let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
         let environment = ProcessInfo.processInfo.environment
         let job = environment["SLURM_ARRAY_JOB_ID"].map { "\($0)_\(environment["SLURM_ARRAY_TASK_ID"] ?? "")" } ?? environment["SLURM_JOB_ID"]
