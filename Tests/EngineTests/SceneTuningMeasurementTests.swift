@@ -45,6 +45,7 @@ struct SceneTuningMeasurementTests {
             case "psi": s.localityPsi = Float(v)
             case "seed": s.seed = UInt64(v)
             case "div": s.divergence = Float(v)
+            case "log": s.logLoss = v != 0
             default: Issue.record("unknown key \(kv[0])")
             }
         }

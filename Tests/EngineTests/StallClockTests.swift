@@ -2,7 +2,7 @@ import Engine
 import Testing
 
 /// The silence a child's watchdog counts: polls of at most a second, and time this process spent
-/// stopped (Ctrl-Z, then `fg`) counted as the poll it asked for, not as the child's stall.
+/// stopped and continued counted as the poll it asked for, not as the child's stall.
 /// (`VideoErrorTests.stalledFFmpegIsKilled` checks a real stalled child is still killed.)
 @Suite("StallClock: a stopped job is not a stalled child")
 struct StallClockTests {

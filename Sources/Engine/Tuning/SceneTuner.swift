@@ -76,6 +76,8 @@ public struct SceneTuner: Sendable {
             untunedSum += loss.evaluate(image, Self.rows(frames, of: targets)).prefix(f - first).reduce(0) { $0 + Double($1) }
         }
         var best: (loss: Double, scene: TunedScene, adams: [String: Adam])? = (untunedSum / Double(f), scene, adams)
+        // The last pass's mean loss (the untuned one before the first pass ends), for `logLoss`.
+        var reference = Float(untunedSum / Double(f))
         var rate: Float = 1
         var backtracks = 0
         for step in 0..<settings.steps {
@@ -90,6 +92,9 @@ public struct SceneTuner: Sendable {
             lossGradient!.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             // The mean over the batch: the learning rate means the same at any batch size.
             let losses = loss.evaluate(image, Self.rows(frames, of: targets), accumulatingGradient: &lossGradient, scale: 1 / Float(b))
+            if settings.logLoss {
+                Self.scaleRows(&lossGradient!, by: losses.map { min(reference / max($0, 1e-12), settings.logLossMaxWeight) })
+            }
             var gradients = tuned.backward(lossGradient!, workspace: workspace, ws: ws, parameterGradients: true).parameters
 
             var locality: Float?
@@ -112,6 +117,7 @@ public struct SceneTuner: Sendable {
             pass = (pass.sum + Double(mean), pass.steps + 1)
             if pass.steps == passSteps {
                 let passLoss = pass.sum / Double(pass.steps)
+                reference = Float(passLoss)
                 pass = (0, 0)
                 if best == nil || passLoss < best!.loss {
                     // Copy-on-write: the snapshot costs one copy of what the next step changes.
@@ -150,7 +156,7 @@ public struct SceneTuner: Sendable {
         let s = settings
         return [
             "frames": "\(frames)", "steps": "\(s.steps)", "batch": "\(s.batch)", "rank": "\(s.rank)", "affine_rank": "\(s.affineRank)",
-            "learning_rate": "\(s.learningRate)", "locality_weight": "\(s.localityWeight)", "locality_radius": "\(s.localityRadius)",
+            "learning_rate": "\(s.learningRate)", "log_loss": "\(s.logLoss)", "locality_weight": "\(s.localityWeight)", "locality_radius": "\(s.localityRadius)",
             "seed": "\(s.seed)",
         ]
     }
@@ -175,6 +181,14 @@ public struct SceneTuner: Sendable {
     /// Rows `rows` of `t` [F, ...], stacked.
     static func rows(_ rows: [Int], of t: Tensor) -> Tensor {
         Tensor.concatenate(rows.map { t.slice($0..<($0 + 1)) })
+    }
+
+    /// Row k of t [B, ...] times factors[k].
+    static func scaleRows(_ t: inout Tensor, by factors: [Float]) {
+        let row = t.count / t.shape[0]
+        t.withUnsafeMutableBufferPointer { p in
+            for (k, f) in factors.enumerated() { for i in (k * row)..<((k + 1) * row) { p[i] *= f } }
+        }
     }
 
     static func sum(_ a: Tensor, _ b: Tensor) -> Tensor {

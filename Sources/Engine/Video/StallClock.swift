@@ -2,11 +2,11 @@ import Foundation
 
 /// How long a child (ffmpeg, ffprobe) has sent nothing, counted in polls of at most a second.
 ///
-/// A poll that took far longer than it asked for means this process was stopped (Ctrl-Z, SIGSTOP)
-/// and then continued. A terminal stops the whole job, the children with us, so that time is
-/// nobody's stall: it counts as the poll it asked for. Counted by the wall clock alone, a decode
-/// suspended for over a minute failed on `fg` with "ffmpeg stalled". A child stopped on its own while
-/// we run still counts in full, and is killed after `timeout`.
+/// A poll that took far longer than it asked for means this process was stopped and then continued
+/// (kill -STOP/-CONT, Slurm's suspend and resume of a job); that time is no stall and counts as the poll
+/// it asked for. Counted by the wall clock alone, a decode whose linstory and ffmpeg were stopped
+/// for over a minute failed on resume with "ffmpeg stalled". A child stopped on its own while we run
+/// still counts in full, and is killed after `timeout`.
 public struct StallClock: Sendable {
     public let timeout: Double
     /// Seconds of silence counted so far.
