@@ -150,6 +150,8 @@ final class CommandLineTests {
         // stderr is a file, not a terminal: log lines, a milestone for the scene and a last line.
         #expect(invert.stderr.contains("scene: 0/12 it (0%)") && invert.stderr.contains(": starting"), "\(invert.stderr)")
         #expect(invert.stderr.contains("scene: done, 12 it in "), "\(invert.stderr)")
+        // The held-out test that ends the run talks too (on a film it refits every scene).
+        #expect(invert.stderr.contains("scene held-out: done, 1 scenes in "), "\(invert.stderr)")
         let manifest = try SessionFolder.read(folder: work + "/session").manifest
         #expect(manifest.model.path == work + "/model.safetensors")
         #expect(manifest.video.path == Clips.bbbShot)

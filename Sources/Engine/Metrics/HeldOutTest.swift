@@ -13,10 +13,12 @@ public enum HeldOutTest {
 
     /// Per scene: mean PSNR of its held-out (odd) frames, nil when the scene is shorter than 3 frames.
     /// `frame(t)` gives frame t's result (read as needed: a film's frames are not all held).
+    /// `onScene(k)` hears that the first k scenes are done.
     public static func perFrame(
-        generator: Generator, frame: (Int) throws -> FrameInversion, targets: any TargetFrames, scenes: [Range<Int>], tuning: Tuning? = nil
+        generator: Generator, frame: (Int) throws -> FrameInversion, targets: any TargetFrames, scenes: [Range<Int>], tuning: Tuning? = nil,
+        onScene: ((Int) -> Void)? = nil
     ) throws -> [Double?] {
-        try scenes.map { scene in
+        try eachScene(scenes, onScene: onScene) { scene in
             let held = Array(scene).enumerated().filter { $0.offset % 2 == 1 && $0.element + 1 < scene.upperBound }.map(\.element)
             guard !held.isEmpty else { return nil }
             var g = generator
@@ -59,11 +61,12 @@ public enum HeldOutTest {
 
     /// The scene method refitted on even frames (same budget per fitted frame). `fits` keeps the
     /// fits for another run of the test with the same settings (with and without tuning).
+    /// `onScene(k)` hears that the first k scenes are done.
     public static func scene(
         generator: Generator, statistics: WStatistics, loss: any ImageLoss, settings: InversionSettings, budget: Int,
-        targets: any TargetFrames, scenes: [Range<Int>], tuning: Tuning? = nil, fits: SceneFits? = nil
+        targets: any TargetFrames, scenes: [Range<Int>], tuning: Tuning? = nil, fits: SceneFits? = nil, onScene: ((Int) -> Void)? = nil
     ) throws -> [Double?] {
-        try scenes.map { scene -> Double? in
+        try eachScene(scenes, onScene: onScene) { scene -> Double? in
             let frames = Array(scene)
             guard frames.count >= 3 else { return nil }
             let even = frames.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
@@ -86,5 +89,16 @@ public enum HeldOutTest {
             }
             return psnr.reduce(0, +) / Double(psnr.count)
         }
+    }
+
+    /// `body` over the scenes in order, telling `onScene` after each (on a film the test takes as
+    /// long as a render of every other frame, or for the scene method a refit: a log must hear it).
+    private static func eachScene(_ scenes: [Range<Int>], onScene: ((Int) -> Void)?, _ body: (Range<Int>) throws -> Double?) rethrows -> [Double?] {
+        var out: [Double?] = []
+        for scene in scenes {
+            out.append(try body(scene))
+            onScene?(out.count)
+        }
+        return out
     }
 }

@@ -107,9 +107,13 @@ extension SessionRun {
         try? video?.finish()
         try writer.commit()
         let latents = try SessionLatents(path: session.latentsPath(method: method), noiseNames: noiseNames, first: session.manifest.first)
+        let report = onHeldOut, sceneCount = clean.count
+        let onScene = { (done: Int) -> Void in report?(done, sceneCount) }
         let heldOut: [Double?] = !measureHeldOut ? clean.map { _ -> Double? in nil } : method == .scene
-            ? try HeldOutTest.scene(generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean, fits: heldOutFits)
-            : try HeldOutTest.perFrame(generator: generator, frame: latents.frame, targets: targets, scenes: clean)
+            ? try HeldOutTest.scene(
+                generator: generator, statistics: statistics, loss: loss, settings: settings, budget: budget, targets: targets, scenes: clean,
+                fits: heldOutFits, onScene: onScene)
+            : try HeldOutTest.perFrame(generator: generator, frame: latents.frame, targets: targets, scenes: clean, onScene: onScene)
         let metrics = accumulator.finish(heldOut: heldOut)
         try session.writeMetrics(metrics, method: method)
         onFinishing?(count, count)

@@ -30,6 +30,8 @@ public struct SessionRun: Sendable {
     /// Hears the final pass over the frames (renders, metrics, files: minutes on a film), frames
     /// done of total, after each frame and once more when the held-out test is done.
     public var onFinishing: (@Sendable (_ done: Int, _ total: Int) -> Void)?
+    /// Hears the held-out test that ends the final pass, scenes done of total, after each scene.
+    public var onHeldOut: (@Sendable (_ done: Int, _ total: Int) -> Void)?
 
     public init(method: InversionMethod, budget: Int, settings: InversionSettings, lossName: String) {
         self.method = method

@@ -113,6 +113,7 @@ struct CompareCommand: ParsableCommand {
                 run.perceptualMetric = lpips
                 if tuning.tune { run.heldOutFits = HeldOutTest.SceneFits() }
                 run.onFinishing = { report.finishing($0, $1) }
+                run.onHeldOut = { report.heldOut($0, $1) }
                 let outcome = try run.run(
                     session: &prepared.session, generator: g, statistics: context.statistics, targets: targets, scenes: cutList.scenes,
                     resume: resume, smoothFromNaive: true

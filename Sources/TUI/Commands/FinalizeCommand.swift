@@ -44,15 +44,22 @@ struct FinalizeCommand: ParsableCommand {
             // Made on the first frame: a refusal prints its one line and no bar.
             let progress = LazyProgress(label: "\(method.rawValue) final", unit: "frames")
             run.onFinishing = { done, total in progress.update(done, total) }
+            let heldOutBar = LazyProgress(label: "\(method.rawValue) held-out", unit: "scenes")
+            run.onHeldOut = { done, total in
+                if done == 1 { progress.finish() }
+                heldOutBar.update(done, total)
+            }
             let outcome: SessionRun.Outcome
             do {
                 outcome = try run.finish(session: &s, generator: g, statistics: context.statistics, targets: targets, scenes: scenes)
             } catch let e as LinstoryError where e.kind == .incomplete {
                 progress.finish()
+                heldOutBar.finish()
                 let problem = e.problem + " (linstory status \(session) says which shards)"
                 throw e.file.map { LinstoryError(.incomplete, file: $0, problem) } ?? LinstoryError(.incomplete, problem)
             }
             progress.finish()
+            heldOutBar.finish()
             rows.append((method.rawValue, outcome.metrics, outcome.seconds))
             print("finalized \(method.rawValue): \(session)/latents/\(method.rawValue).safetensors, .npz, \(method.rawValue).mp4")
         }

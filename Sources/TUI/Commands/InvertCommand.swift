@@ -48,6 +48,7 @@ struct InvertCommand: ParsableCommand {
         let progress = CommandLineProgress(total: total, label: method.rawValue, unit: "it")
         let report = InversionProgressReport(progress: progress, scenes: cutList.scenes)
         inversion.onFinishing = { report.finishing($0, $1) }
+        inversion.onHeldOut = { report.heldOut($0, $1) }
         let outcome: SessionRun.Outcome
         do {
             outcome = try inversion.run(

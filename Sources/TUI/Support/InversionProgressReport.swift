@@ -12,6 +12,8 @@ final class InversionProgressReport: @unchecked Sendable {
     private var currentScene: Int?
     private var finishingStarted = false
 
+    private var heldOutStarted = false
+
     init(progress: CommandLineProgress, scenes: SceneList) {
         self.progress = progress
         self.scenes = scenes
@@ -21,6 +23,11 @@ final class InversionProgressReport: @unchecked Sendable {
     /// renders and files takes its place.
     func finishing(_ done: Int, _ total: Int) {
         lock.lock()
+        // The pass's last word comes after the held-out test, whose bar has taken its place.
+        if heldOutStarted {
+            lock.unlock()
+            return
+        }
         if !finishingStarted {
             finishingStarted = true
             progress.finish()
@@ -29,6 +36,20 @@ final class InversionProgressReport: @unchecked Sendable {
         let bar = progress
         lock.unlock()
         bar.update(completed: done, detail: done < total ? "renders, metrics, latents" : "the held-out test")
+    }
+
+    /// Hears the held-out test (`SessionRun.onHeldOut`): a bar of scenes takes the final pass's place.
+    func heldOut(_ done: Int, _ total: Int) {
+        lock.lock()
+        if !heldOutStarted {
+            heldOutStarted = true
+            progress.finish()
+            let base = progress.label.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " final", with: "")
+            progress = CommandLineProgress(total: total, label: base + " held-out", unit: "scenes")
+        }
+        let bar = progress
+        lock.unlock()
+        bar.update(completed: done, detail: "scene \(done) of \(total)")
     }
 
     /// Ends whichever bar is showing.

@@ -13,12 +13,19 @@ final class LazyProgress: @unchecked Sendable {
         self.enabled = enabled
     }
 
+    private var finished = false
+
     func update(_ completed: Int, _ total: Int?) {
+        guard !finished else { return }
         if bar == nil { bar = CommandLineProgress(total: total, label: label, unit: unit, enabled: enabled) }
         bar?.update(completed: completed)
     }
 
+    /// Removes the bar, once: later updates and a second call do nothing (the final pass's last word
+    /// comes after the held-out test has taken its place).
     func finish() {
+        guard !finished else { return }
+        finished = true
         bar?.finish(keep: false)
     }
 }
