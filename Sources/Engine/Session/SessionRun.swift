@@ -95,9 +95,16 @@ public struct SessionRun: Sendable {
         let (frames, fresh) = (pending ?? count, pendingStarts ?? starts)
         guard method == .sequential else { return budget * frames }
         if let sequentialSchedule { return sequentialSchedule.evaluations(frames: frames, sceneStarts: fresh) }
-        let projector = SequentialProjector(settings: settings, steps: 1)
-        let steps = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: projector.firstStepFactor)
-        return steps * (frames - fresh) + steps * projector.firstStepFactor * fresh
+        let steps = sequentialBudgetSteps(count: count, starts: starts)
+        return steps.warm * (frames - fresh) + steps.first * fresh
+    }
+
+    /// sequential's steps from the budget (no schedule given) over a window of `count` frames with
+    /// `starts` scene starts: per warm-started frame, and at each start.
+    private func sequentialBudgetSteps(count: Int, starts: Int) -> (warm: Int, first: Int) {
+        let factor = SequentialProjector(settings: settings, steps: 1).firstStepFactor
+        let warm = SequentialProjector.steps(forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: factor)
+        return (warm, warm * factor)
     }
 
     /// The pieces of work a run is made of, each saved whole before it counts as done: a batch of
@@ -235,10 +242,9 @@ public struct SessionRun: Sendable {
                     clip.sequentialSchedule = schedule
                     notes.append("sequential: \(schedule.warm) steps per frame on average, \(schedule.first) at each of \(starts) scene starts")
                 } else {
-                    let steps = SequentialProjector.steps(
-                        forBudget: budget, frames: count, sceneStarts: starts, firstStepFactor: SequentialProjector(settings: settings, steps: 1).firstStepFactor)
-                    clip.sequentialSteps = steps
-                    notes.append("sequential: \(steps) steps per frame, \(steps * SequentialProjector(settings: settings, steps: steps).firstStepFactor) at each of \(starts) scene starts")
+                    let steps = sequentialBudgetSteps(count: count, starts: starts)
+                    clip.sequentialSteps = steps.warm
+                    notes.append("sequential: \(steps.warm) steps per frame, \(steps.first) at each of \(starts) scene starts")
                 }
             }
             for (frames, clean) in scenes where pending.contains(frames) {

@@ -46,7 +46,7 @@ struct FinalizeCommand: ParsableCommand {
             run.onFinishing = { done, total in progress.update(done, total) }
             let heldOutBar = LazyProgress(label: "\(method.rawValue) held-out", unit: "scenes")
             run.onHeldOut = { done, total in
-                if done == 1 { progress.finish() }
+                progress.finish()  // once: the held-out bar takes its place
                 heldOutBar.update(done, total)
             }
             let outcome: SessionRun.Outcome

@@ -10,46 +10,46 @@ final class InversionProgressReport: @unchecked Sendable {
     private let scenes: SceneList
     private let lock = NSLock()
     private var currentScene: Int?
-    private var finishingStarted = false
-
-    private var heldOutStarted = false
+    /// The bars follow one another: the steps', the final pass's, the held-out test's.
+    private enum Phase: Comparable { case steps, final, heldOut }
+    private var phase = Phase.steps
+    /// The steps' label, which the later bars extend ("scene" -> "scene final", "scene held-out").
+    private let name: String
 
     init(progress: CommandLineProgress, scenes: SceneList) {
         self.progress = progress
         self.scenes = scenes
+        name = progress.label.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The bar for this update: `next`'s, started (ending the one before) the first time it is asked
+    /// for; nil for a phase already over. Called under the lock.
+    private func bar(for next: Phase, total: Int, unit: String) -> CommandLineProgress? {
+        if next < phase { return nil }
+        if next > phase {
+            phase = next
+            progress.finish()
+            progress = CommandLineProgress(total: total, label: name + (next == .final ? " final" : " held-out"), unit: unit)
+        }
+        return progress
     }
 
     /// Hears the final pass (`SessionRun.onFinishing`): the steps' bar ends, and one for the frames'
     /// renders and files takes its place.
     func finishing(_ done: Int, _ total: Int) {
+        // Its last word comes after the held-out test, whose bar has taken its place: dropped.
         lock.lock()
-        // The pass's last word comes after the held-out test, whose bar has taken its place.
-        if heldOutStarted {
-            lock.unlock()
-            return
-        }
-        if !finishingStarted {
-            finishingStarted = true
-            progress.finish()
-            progress = CommandLineProgress(total: total, label: progress.label.trimmingCharacters(in: .whitespaces) + " final", unit: "frames")
-        }
-        let bar = progress
+        let bar = bar(for: .final, total: total, unit: "frames")
         lock.unlock()
-        bar.update(completed: done, detail: done < total ? "renders, metrics, latents" : "the held-out test")
+        bar?.update(completed: done, detail: done < total ? "renders, metrics, latents" : "the held-out test")
     }
 
     /// Hears the held-out test (`SessionRun.onHeldOut`): a bar of scenes takes the final pass's place.
     func heldOut(_ done: Int, _ total: Int) {
         lock.lock()
-        if !heldOutStarted {
-            heldOutStarted = true
-            progress.finish()
-            let base = progress.label.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " final", with: "")
-            progress = CommandLineProgress(total: total, label: base + " held-out", unit: "scenes")
-        }
-        let bar = progress
+        let bar = bar(for: .heldOut, total: total, unit: "scenes")
         lock.unlock()
-        bar.update(completed: done, detail: "scene \(done) of \(total)")
+        bar?.update(completed: done, detail: "scene \(done) of \(total)")
     }
 
     /// Ends whichever bar is showing.

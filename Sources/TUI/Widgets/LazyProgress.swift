@@ -6,14 +6,13 @@ final class LazyProgress: @unchecked Sendable {
     private let unit: String
     private let enabled: Bool
     private var bar: CommandLineProgress?
+    private var finished = false
 
     init(label: String, unit: String, enabled: Bool = true) {
         self.label = label
         self.unit = unit
         self.enabled = enabled
     }
-
-    private var finished = false
 
     func update(_ completed: Int, _ total: Int?) {
         guard !finished else { return }
