@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// The tuner's gradient with respect to what a tuned scene stores (low-rank factors of the conv and
-/// affine weights, whole deltas of the small tensors), `TunedScene.gradients` over the engine's
+/// affine weights, whole deltas of the small tensors, the noise offsets), `TunedScene.gradients` over the engine's
 /// float32 backward, against central finite differences of the float64 reference (`ReferenceStyleGAN2`)
 /// along a random direction in the stored tensors, the weights W = W0 + up · down formed in float64 from
 /// the factors (an implementation of its own of what `LowRankDelta.added` does).
@@ -27,7 +27,7 @@ struct SceneTuningGradientTests {
     static let kinkMargin = 1e-4
     static let spec = TinyGeneratorSpec(zDim: 3, wDim: 5, mappingLayers: 2, channels: [4, 3, 3], imgChannels: 3)
 
-    enum Part: String, CaseIterable, Sendable { case conv, affine, small, all }
+    enum Part: String, CaseIterable, Sendable { case conv, affine, small, noise, all }
 
     /// A scene on `g` with `part`'s tensors tuned, at a random point away from 0 (so that the gradient
     /// reaches both factors). Tensors are visited in sorted order: a dictionary's order changes from
@@ -37,11 +37,13 @@ struct SceneTuningGradientTests {
         settings.rank = part == .conv || part == .all ? 2 : 0
         settings.affineRank = part == .affine || part == .all ? 2 : 0
         settings.tuneSmallTensors = part == .small || part == .all
+        settings.noiseLearningRate = part == .noise || part == .all ? 1 : 0
         settings.seed = seed
         var s = TunedScene.initial(for: g.synthesis, settings: settings)
         var rng = TestRandom(seed: seed &+ 1)
         for name in s.lowRank.keys.sorted() { s.lowRank[name]!.up = rng.tensor(s.lowRank[name]!.up.shape, scale: 0.3) }
         for name in s.dense.keys.sorted() { s.dense[name] = rng.tensor(s.dense[name]!.shape, scale: 0.1) }
+        for name in s.noiseOffsets.keys.sorted() { s.noiseOffsets[name] = rng.tensor(s.noiseOffsets[name]!.shape, scale: 0.3) }
         return s
     }
 
@@ -54,6 +56,7 @@ struct SceneTuningGradientTests {
             v.lowRank[name] = LowRankDelta(up: rng.tensor(d.up.shape), down: rng.tensor(d.down.shape))
         }
         for name in s.dense.keys.sorted() { v.dense[name] = rng.tensor(s.dense[name]!.shape) }
+        for name in s.noiseOffsets.keys.sorted() { v.noiseOffsets[name] = rng.tensor(s.noiseOffsets[name]!.shape) }
         return v
     }
 
@@ -62,6 +65,7 @@ struct SceneTuningGradientTests {
         func d(_ x: Tensor, _ y: Tensor) -> Double { zip(x.scalars, y.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
         return a.lowRank.keys.sorted().reduce(0) { $0 + d(a.lowRank[$1]!.up, b.lowRank[$1]!.up) + d(a.lowRank[$1]!.down, b.lowRank[$1]!.down) }
             + a.dense.keys.sorted().reduce(0) { $0 + d(a.dense[$1]!, b.dense[$1]!) }
+            + a.noiseOffsets.keys.sorted().reduce(0) { $0 + d(a.noiseOffsets[$1]!, b.noiseOffsets[$1]!) }
     }
 
     /// The float64 reference of the base model with the scene s + t v applied in float64.
@@ -77,6 +81,10 @@ struct SceneTuningGradientTests {
         }
         for (name, delta) in s.dense {
             r.parameters[name] = zip(base.parameters[name]!, zip(delta.doubles, v.dense[name]!.doubles)).map { $0 + $1.0 + t * $1.1 }
+        }
+        // The test renders with const noise: an offset adds to the layer's noise_const.
+        for (name, offset) in s.noiseOffsets {
+            r.parameters[name] = zip(base.parameters[name]!, zip(offset.doubles, v.noiseOffsets[name]!.doubles)).map { $0 + $1.0 + t * $1.1 }
         }
         return r
     }
@@ -105,7 +113,9 @@ struct SceneTuningGradientTests {
             let tuned = try s.apply(to: engine)
             let workspace = SynthesisWorkspace(network: tuned.synthesis, batch: n, minimumFLOPsPerWorker: 0)
             _ = tuned.synthesis.forward(ws, noise: .const, workspace: workspace)
-            let g = s.gradients(tuned.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true).parameters)
+            let back = tuned.synthesis.backward(upstream, workspace: workspace, ws: ws, parameterGradients: true)
+            // With const noise each layer's noise gradient is [R, R]: the offset's.
+            let g = s.gradients(back.parameters, noiseGradients: Dictionary(uniqueKeysWithValues: zip(tuned.synthesis.noiseLayerNames, back.noise)))
             let analytic = Self.dot(g, v)
             var unused = ReferenceTrace()
             let numeric = (loss(Self.h, &unused) - loss(-Self.h, &unused)) / (2 * Self.h)

@@ -46,6 +46,7 @@ struct SceneTuningMeasurementTests {
             case "seed": s.seed = UInt64(v)
             case "div": s.divergence = Float(v)
             case "log": s.logLoss = v != 0
+            case "noise": s.noiseLearningRate = Float(v)
             default: Issue.record("unknown key \(kv[0])")
             }
         }

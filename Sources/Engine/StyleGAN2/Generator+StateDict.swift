@@ -7,7 +7,7 @@ extension Generator {
     /// `GeneratorLoader.build(tensors:convClamp:mappingLRMultiplier:file:)` reads: the parameters
     /// (mapping.fc*, synthesis.b*.const, conv/torgb weight, bias, noise_strength, affine.*) and the
     /// buffers (mapping.w_avg, synthesis.b*.resample_filter, synthesis.b*.conv*.resample_filter,
-    /// noise_const). Weights are stored raw, as NVIDIA stores them (the equalized-lr gains are applied
+    /// noise_const; and linstory's noise_offset where a tuned scene set one). Weights are stored raw, as NVIDIA stores them (the equalized-lr gains are applied
     /// at run time, so nothing is rescaled here).
     public func stateTensors() -> [String: Tensor] {
         var t: [String: Tensor] = [:]
@@ -25,6 +25,8 @@ extension Generator {
                 t["\(layer.name).bias"] = layer.bias  // [O]
                 t["\(layer.name).noise_strength"] = layer.noiseStrength  // []
                 t["\(layer.name).noise_const"] = layer.noiseConst  // [R, R]
+                // Not NVIDIA's: a tuned scene's noise offset (`SynthesisLayer.noiseOffset`), which the loader reads back.
+                if let offset = layer.noiseOffset { t["\(layer.name).noise_offset"] = offset }  // [R, R]
                 t["\(layer.name).resample_filter"] = Self.resampleFilter(taps: layer.upTaps)  // [4, 4]
                 t["\(layer.name).affine.weight"] = layer.affine.weight  // [I, w_dim]
                 t["\(layer.name).affine.bias"] = layer.affine.bias  // [I]

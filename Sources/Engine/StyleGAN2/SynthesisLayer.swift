@@ -27,6 +27,10 @@ public struct SynthesisLayer: Sendable {
 
     /// What the forward derives from `weight` alone, computed on first use; a new weight drops it.
     var prepared = PreparedConvWeights()
+    /// [R, R], added to whatever noise map the layer is given (const, random or explicit; not to
+    /// `.none`): a tuned scene's change to its frames' noise (`TunedScene.noiseOffsets`). Not part of
+    /// NVIDIA's network; nil in every checkpoint.
+    public var noiseOffset: Tensor?
 
     var inputResolution: Int { up ? resolution / 2 : resolution }
 

@@ -34,6 +34,13 @@ extension SynthesisNetwork {
             st.noisePerSample = m.shape[0] == n && n > 1
             m.withUnsafeBufferPointer { st.noise.pointer.update(from: $0.baseAddress!, count: m.count) }
         }
+        if st.hasNoise, let offset = l.noiseOffset {
+            precondition(offset.shape == [l.resolution, l.resolution], "\(l.name)'s noise offset must be [\(l.resolution), \(l.resolution)], got \(offset.shape)")
+            let maps = st.noisePerSample ? n : 1
+            offset.withUnsafeBufferPointer { o in
+                for m in 0..<maps { for i in 0..<hw { st.noise.pointer[m * hw + i] += o[i] } }
+            }
+        }
     }
 
     /// Workers for a phase of `flops` (2 x multiply-adds): see `SynthesisWorkspace.minimumFLOPsPerWorker`.

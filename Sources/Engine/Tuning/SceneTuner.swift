@@ -95,7 +95,10 @@ public struct SceneTuner: Sendable {
             if settings.logLoss {
                 Self.scaleRows(&lossGradient!, by: losses.map { min(reference / max($0, 1e-12), settings.logLossMaxWeight) })
             }
-            var gradients = tuned.backward(lossGradient!, workspace: workspace, ws: ws, parameterGradients: true).parameters
+            let backward = tuned.backward(lossGradient!, workspace: workspace, ws: ws, parameterGradients: true)
+            var gradients = backward.parameters
+            // A noise offset's gradient is its layer's noise maps' summed over the frames.
+            let noiseGradients = scene.noiseOffsets.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: zip(base.noiseLayerNames, backward.noise.map(Self.sumRows)))
 
             var locality: Float?
             if let regularizer, step % settings.localityInterval == 0 {
@@ -111,7 +114,9 @@ public struct SceneTuner: Sendable {
             }
 
             let ramp = Self.rampFactor(step: step, steps: settings.steps, rampDown: settings.rampDown)
-            update(&scene, gradients: gradients, adams: &adams, lr: settings.learningRate * ramp * rate, smallLR: settings.smallTensorLearningRate * ramp * rate)
+            update(
+                &scene, gradients: gradients, noiseGradients: noiseGradients, adams: &adams, lr: settings.learningRate * ramp * rate,
+                smallLR: settings.smallTensorLearningRate * ramp * rate, noiseLR: settings.noiseLearningRate * ramp * rate)
             let mean = losses.reduce(0, +) / Float(b)
             lossHistory.append(mean)
             pass = (pass.sum + Double(mean), pass.steps + 1)
@@ -140,14 +145,20 @@ public struct SceneTuner: Sendable {
 
 
     /// One Adam step on every factor and delta, from the dense parameter gradients.
-    private func update(_ scene: inout TunedScene, gradients: [String: Tensor], adams: inout [String: Adam], lr: Float, smallLR: Float) {
-        let g = scene.gradients(gradients)
+    private func update(
+        _ scene: inout TunedScene, gradients: [String: Tensor], noiseGradients: [String: Tensor], adams: inout [String: Adam], lr: Float, smallLR: Float,
+        noiseLR: Float
+    ) {
+        let g = scene.gradients(gradients, noiseGradients: noiseGradients)
         for name in scene.lowRank.keys.sorted() {
             adams[name + TunedScene.upSuffix]!.step(&scene.lowRank[name]!.up, gradient: g.lowRank[name]!.up, lr: lr)
             adams[name + TunedScene.downSuffix]!.step(&scene.lowRank[name]!.down, gradient: g.lowRank[name]!.down, lr: lr)
         }
         for name in scene.dense.keys.sorted() {
             adams[name + TunedScene.deltaSuffix]!.step(&scene.dense[name]!, gradient: g.dense[name]!, lr: smallLR)
+        }
+        for name in scene.noiseOffsets.keys.sorted() {
+            adams[name + TunedScene.offsetSuffix]!.step(&scene.noiseOffsets[name]!, gradient: g.noiseOffsets[name]!, lr: noiseLR)
         }
     }
 
@@ -156,7 +167,7 @@ public struct SceneTuner: Sendable {
         let s = settings
         return [
             "frames": "\(frames)", "steps": "\(s.steps)", "batch": "\(s.batch)", "rank": "\(s.rank)", "affine_rank": "\(s.affineRank)",
-            "learning_rate": "\(s.learningRate)", "log_loss": "\(s.logLoss)", "locality_weight": "\(s.localityWeight)", "locality_radius": "\(s.localityRadius)",
+            "learning_rate": "\(s.learningRate)", "noise_learning_rate": "\(s.noiseLearningRate)", "log_loss": "\(s.logLoss)", "locality_weight": "\(s.localityWeight)", "locality_radius": "\(s.localityRadius)",
             "seed": "\(s.seed)",
         ]
     }
@@ -188,6 +199,14 @@ public struct SceneTuner: Sendable {
         let row = t.count / t.shape[0]
         t.withUnsafeMutableBufferPointer { p in
             for (k, f) in factors.enumerated() { for i in (k * row)..<((k + 1) * row) { p[i] *= f } }
+        }
+    }
+
+    /// t [B, ...] summed over its rows: [...].
+    static func sumRows(_ t: Tensor) -> Tensor {
+        let row = t.count / t.shape[0]
+        return Tensor(shape: Array(t.shape.dropFirst())) { out in
+            t.withUnsafeBufferPointer { p in for k in 0..<t.shape[0] { for i in 0..<row { out[i] += p[k * row + i] } } }
         }
     }
 

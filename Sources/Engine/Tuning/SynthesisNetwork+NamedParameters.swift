@@ -79,3 +79,22 @@ extension SynthesisNetwork {
         }
     }
 }
+
+extension SynthesisNetwork {
+    /// Sets the `noiseOffset` of the conv layer whose noise buffer is `name` (an entry of
+    /// `noiseLayerNames`, "synthesis.b8.conv0.noise_const"); false when the network has no such layer.
+    @discardableResult
+    public mutating func setNoiseOffset(_ name: String, _ offset: Tensor?) -> Bool {
+        for bi in blocks.indices {
+            if let l = blocks[bi].conv0, l.name + ".noise_const" == name {
+                blocks[bi].conv0!.noiseOffset = offset
+                return true
+            }
+            if blocks[bi].conv1.name + ".noise_const" == name {
+                blocks[bi].conv1.noiseOffset = offset
+                return true
+            }
+        }
+        return false
+    }
+}

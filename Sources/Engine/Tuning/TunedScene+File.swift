@@ -9,12 +9,15 @@ extension TunedScene {
     static let upSuffix = ".lora_up"
     static let downSuffix = ".lora_down"
     static let deltaSuffix = ".delta"
+    /// After a noise buffer's name: "synthesis.b64.conv1.noise_const.offset" [R, R].
+    static let offsetSuffix = ".offset"
 
     /// (name, tensor) as the file holds them.
     var fileTensors: [(String, Tensor)] {
         var out: [(String, Tensor)] = []
         for (name, d) in lowRank { out += [(name + Self.upSuffix, d.up), (name + Self.downSuffix, d.down)] }
         for (name, t) in dense { out.append((name + Self.deltaSuffix, t)) }
+        for (name, t) in noiseOffsets { out.append((name + Self.offsetSuffix, t)) }
         return out.sorted { $0.0 < $1.0 }
     }
 
@@ -50,6 +53,7 @@ extension TunedScene {
         }
         var lowRank: [String: LowRankDelta] = [:]
         var dense: [String: Tensor] = [:]
+        var noiseOffsets: [String: Tensor] = [:]
         for key in file.names {
             let t = try file.tensor(key)
             if let bad = t.withUnsafeBufferPointer({ $0.firstIndex { !$0.isFinite } }) {
@@ -57,6 +61,8 @@ extension TunedScene {
             }
             if key.hasSuffix(Self.deltaSuffix) {
                 dense[String(key.dropLast(Self.deltaSuffix.count))] = t
+            } else if key.hasSuffix(".noise_const" + Self.offsetSuffix) {
+                noiseOffsets[String(key.dropLast(Self.offsetSuffix.count))] = t
             } else if key.hasSuffix(Self.upSuffix) {
                 let name = String(key.dropLast(Self.upSuffix.count))
                 let downKey = name + Self.downSuffix
@@ -70,7 +76,7 @@ extension TunedScene {
                 let upKey = String(key.dropLast(Self.downSuffix.count)) + Self.upSuffix
                 guard file.entries[upKey] != nil else { throw LinstoryError(.corrupt, file: path, "tensor '\(key)' has no '\(upKey)'") }
             } else {
-                throw LinstoryError(.corrupt, file: path, "unexpected tensor '\(key)' (a tuned scene holds *.delta, *.lora_up and *.lora_down)")
+                throw LinstoryError(.corrupt, file: path, "unexpected tensor '\(key)' (a tuned scene holds *.delta, *.lora_up, *.lora_down and *.noise_const.offset)")
             }
         }
         if let both = Set(lowRank.keys).intersection(dense.keys).sorted().first {
@@ -79,6 +85,6 @@ extension TunedScene {
         var notes = file.metadata
         notes["format"] = nil
         notes[Self.hashKey] = nil
-        self.init(lowRank: lowRank, dense: dense, modelHash: hash, notes: notes, source: path)
+        self.init(lowRank: lowRank, dense: dense, noiseOffsets: noiseOffsets, modelHash: hash, notes: notes, source: path)
     }
 }

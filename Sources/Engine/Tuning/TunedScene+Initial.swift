@@ -24,6 +24,10 @@ extension TunedScene {
                 dense[name] = Tensor(zeros: shape)
             }
         }
-        return TunedScene(lowRank: lowRank, dense: dense, modelHash: modelHash(synthesis))
+        var noiseOffsets: [String: Tensor] = [:]
+        if settings.noiseLearningRate > 0 {
+            for (name, r) in zip(synthesis.noiseLayerNames, synthesis.noiseResolutions) { noiseOffsets[name] = Tensor(zeros: [r, r]) }
+        }
+        return TunedScene(lowRank: lowRank, dense: dense, noiseOffsets: noiseOffsets, modelHash: modelHash(synthesis))
     }
 }

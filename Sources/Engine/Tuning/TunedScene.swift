@@ -10,6 +10,11 @@ public struct TunedScene: Sendable, Equatable {
     public var lowRank: [String: LowRankDelta]
     /// Whole deltas by the parameter's official name, shaped as the parameter.
     public var dense: [String: Tensor]
+    /// Changes to the scene's noise maps [R, R] by the layer's noise buffer's official name
+    /// ("synthesis.b64.conv1.noise_const"): added to whatever noise a frame is rendered with (its own
+    /// maps, or the model's const ones), through `SynthesisLayer.noiseOffset`. The convolutions are
+    /// the same at every pixel, so these are the only per-pixel detail a scene can tune.
+    public var noiseOffsets: [String: Tensor]
     /// `modelHash` of the synthesis network the deltas were tuned from.
     public var modelHash: String
     /// Free-form notes kept in the file's metadata (the settings it was tuned with, the scene's frames).
@@ -17,9 +22,13 @@ public struct TunedScene: Sendable, Equatable {
     /// What errors name: the file it was read from, else "tuned scene".
     public var source: String
 
-    public init(lowRank: [String: LowRankDelta], dense: [String: Tensor], modelHash: String, notes: [String: String] = [:], source: String = "tuned scene") {
+    public init(
+        lowRank: [String: LowRankDelta], dense: [String: Tensor], noiseOffsets: [String: Tensor] = [:], modelHash: String, notes: [String: String] = [:],
+        source: String = "tuned scene"
+    ) {
         self.lowRank = lowRank
         self.dense = dense
+        self.noiseOffsets = noiseOffsets
         self.modelHash = modelHash
         self.notes = notes
         self.source = source
@@ -31,6 +40,7 @@ public struct TunedScene: Sendable, Equatable {
     /// Stored values (the factors' and the deltas' elements).
     public var storedValues: Int {
         lowRank.values.reduce(0) { $0 + $1.up.count + $1.down.count } + dense.values.reduce(0) { $0 + $1.count }
+            + noiseOffsets.values.reduce(0) { $0 + $1.count }
     }
 
     /// The tuned value of parameter `name` from its untuned value `base`.
@@ -46,6 +56,7 @@ public struct TunedScene: Sendable, Equatable {
     /// each tensor once, so each conv layer drops its prepared weight transforms once.
     func write(over base: SynthesisNetwork, into tuned: inout SynthesisNetwork) {
         for name in parameterNames { tuned.setParameter(name, value(name, base: base.parameter(name)!)) }
+        for (name, offset) in noiseOffsets { tuned.setNoiseOffset(name, offset) }
     }
 
     /// The scene's generator: `generator` (the model the scene was tuned from) with the deltas added.
@@ -67,6 +78,15 @@ public struct TunedScene: Sendable, Equatable {
             let shape = lowRank[name]?.weightShape ?? dense[name]!.shape
             guard p.shape == shape else {
                 throw LinstoryError(.mismatch, file: source, "deltas for '\(name)' are for shape \(shape), this model's is \(p.shape) (deltas for another model's shapes)")
+            }
+        }
+        for (name, offset) in noiseOffsets.sorted(by: { $0.key < $1.key }) {
+            guard let k = synthesis.noiseLayerNames.firstIndex(of: name) else {
+                throw LinstoryError(.mismatch, file: source, "noise offset '\(name)' has no counterpart in this model (deltas for another model's shapes)")
+            }
+            let r = synthesis.noiseResolutions[k]
+            guard offset.shape == [r, r] else {
+                throw LinstoryError(.mismatch, file: source, "noise offset '\(name)' is \(offset.shape), this model's noise is [\(r), \(r)] (deltas for another model's shapes)")
             }
         }
         let hash = Self.modelHash(synthesis)
@@ -95,8 +115,11 @@ extension TunedScene {
     /// scene: its `lowRank` factors and `dense` deltas hold the gradients. From the dense gradients of
     /// the tuned generator's parameters by official name (`SynthesisGradients.parameters`): a delta's
     /// gradient is its parameter's; a low-rank delta's goes through `LowRankDelta.gradients`.
-    public func gradients(_ parameterGradients: [String: Tensor]) -> TunedScene {
+    /// `noiseGradients` are d/d each noise offset by name, [R, R] (the noise maps' gradients summed over
+    /// the frames).
+    public func gradients(_ parameterGradients: [String: Tensor], noiseGradients: [String: Tensor] = [:]) -> TunedScene {
         var out = self
+        for name in noiseOffsets.keys { out.noiseOffsets[name] = noiseGradients[name]! }
         for (name, d) in lowRank {
             let (up, down) = d.gradients(parameterGradients[name]!)
             out.lowRank[name] = LowRankDelta(up: up, down: down)
