@@ -71,16 +71,14 @@ public enum GeneratorLoader {
                 let taps = try separableTaps(take("\(p).resample_filter", [4, 4]), name: "\(p).resample_filter", file: file)
                 // Not NVIDIA's: a tuned scene's noise offset, in the stand-alone generators `export` writes.
                 let offset = tensors["\(p).noise_offset"] == nil ? nil : try take("\(p).noise_offset", [res, res])
-                var l = SynthesisLayer(
+                return SynthesisLayer(
                     name: p, inChannels: inC, outChannels: c, resolution: res, up: up, convClamp: convClamp, wIndex: wIndex,
                     weight: try take("\(p).weight", [c, inC, 3, 3]), bias: try take("\(p).bias", [c]),
                     noiseStrength: try take("\(p).noise_strength", []), noiseConst: try take("\(p).noise_const", [res, res]),
                     affine: FullyConnectedLayer(
                         weight: try take("\(p).affine.weight", [inC, wDim]), bias: try take("\(p).affine.bias", [inC]),
                         lrMultiplier: 1, lrelu: false),
-                    upTaps: taps)
-                l.noiseOffset = offset
-                return l
+                    upTaps: taps, noiseOffset: offset)
             }
             let const = bi == 0 ? try take("\(prefix).const", [c, 4, 4]) : nil
             let conv0 = bi == 0 ? nil : try layer("conv0", inC: blockChannels[bi - 1], up: true, wIndex: 2 * bi - 1)

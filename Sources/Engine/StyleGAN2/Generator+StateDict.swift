@@ -24,7 +24,7 @@ extension Generator {
                 t["\(layer.name).weight"] = layer.weight  // [O, I, 3, 3]
                 t["\(layer.name).bias"] = layer.bias  // [O]
                 t["\(layer.name).noise_strength"] = layer.noiseStrength  // []
-                t["\(layer.name).noise_const"] = layer.noiseConst  // [R, R]
+                t[layer.noiseName] = layer.noiseConst  // [R, R]
                 // Not NVIDIA's: a tuned scene's noise offset (`SynthesisLayer.noiseOffset`), which the loader reads back.
                 if let offset = layer.noiseOffset { t["\(layer.name).noise_offset"] = offset }  // [R, R]
                 t["\(layer.name).resample_filter"] = Self.resampleFilter(taps: layer.upTaps)  // [4, 4]

@@ -33,6 +33,9 @@ public struct SynthesisLayer: Sendable {
     public var noiseOffset: Tensor?
 
     var inputResolution: Int { up ? resolution / 2 : resolution }
+    /// The official name of the layer's noise buffer, "synthesis.b8.conv0.noise_const": what noise maps
+    /// and noise offsets are keyed by.
+    public var noiseName: String { name + ".noise_const" }
 
     /// The weight's derivatives; hold the returned object while using its buffers.
     var preparedWeights: PreparedConvWeights.Values { prepared.get(self) }

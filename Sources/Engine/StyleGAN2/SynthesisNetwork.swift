@@ -22,7 +22,7 @@ public struct SynthesisNetwork: Sendable {
     }
 
     /// The noise buffers' official names, in the order `NoiseMode.explicit` expects.
-    public var noiseLayerNames: [String] { convLayers.map { $0.name + ".noise_const" } }
+    public var noiseLayerNames: [String] { convLayers.map(\.noiseName) }
     public var noiseResolutions: [Int] { convLayers.map(\.resolution) }
 }
 

@@ -56,6 +56,7 @@ public struct SceneTuner: Sendable {
         let regularizer = settings.localityWeight > 0
             ? LocalityRegularizer(base: generator, pivots: pivotWs, wStd: statistics.wStd, settings: settings) : nil
         var order = FrameOrder(frames: f, seed: settings.seed)
+        let noiseNames = base.noiseLayerNames
 
         var lossHistory: [Float] = []
         var localityHistory: [Float] = []
@@ -98,7 +99,7 @@ public struct SceneTuner: Sendable {
             let backward = tuned.backward(lossGradient!, workspace: workspace, ws: ws, parameterGradients: true)
             var gradients = backward.parameters
             // A noise offset's gradient is its layer's noise maps' summed over the frames.
-            let noiseGradients = scene.noiseOffsets.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: zip(base.noiseLayerNames, backward.noise.map(Self.sumRows)))
+            let noiseGradients = scene.noiseOffsets.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: zip(noiseNames, backward.noise.map(Self.sumRows)))
 
             var locality: Float?
             if let regularizer, step % settings.localityInterval == 0 {

@@ -86,11 +86,11 @@ extension SynthesisNetwork {
     @discardableResult
     public mutating func setNoiseOffset(_ name: String, _ offset: Tensor?) -> Bool {
         for bi in blocks.indices {
-            if let l = blocks[bi].conv0, l.name + ".noise_const" == name {
+            if blocks[bi].conv0?.noiseName == name {
                 blocks[bi].conv0!.noiseOffset = offset
                 return true
             }
-            if blocks[bi].conv1.name + ".noise_const" == name {
+            if blocks[bi].conv1.noiseName == name {
                 blocks[bi].conv1.noiseOffset = offset
                 return true
             }

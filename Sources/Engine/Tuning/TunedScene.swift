@@ -117,7 +117,7 @@ extension TunedScene {
     /// gradient is its parameter's; a low-rank delta's goes through `LowRankDelta.gradients`.
     /// `noiseGradients` are d/d each noise offset by name, [R, R] (the noise maps' gradients summed over
     /// the frames).
-    public func gradients(_ parameterGradients: [String: Tensor], noiseGradients: [String: Tensor] = [:]) -> TunedScene {
+    public func gradients(_ parameterGradients: [String: Tensor], noiseGradients: [String: Tensor]) -> TunedScene {
         var out = self
         for name in noiseOffsets.keys { out.noiseOffsets[name] = noiseGradients[name]! }
         for (name, d) in lowRank {
