@@ -63,6 +63,9 @@ final class TmuxSession {
     /// is far longer than anything takes on a slow, busy machine.
     static let hangGuard: Duration = .seconds(90)
 
+    /// Captures (50 ms apart) after the command exits before its last screen is taken as final.
+    static let drainPolls = 40
+
     /// Polls `condition` (given the screen) until it holds; fails at once if the command exits first.
     @discardableResult
     func waitUntil(timeout: Duration = TmuxSession.hangGuard, _ what: String, _ condition: (String) -> Bool) throws -> String {
@@ -74,7 +77,14 @@ final class TmuxSession {
             exited = try exitStatus()
             guard exited != nil else { return nil }
             // It may have shown what we wait for just before exiting: the pane stays, look again.
-            last = try capture()
+            // The status file can come before tmux has read the command's last output from the
+            // pty (seen once in a full suite: "got hello" printed, status 3 read, the screen still
+            // without it), so give tmux a moment to catch up before calling the wait failed.
+            for _ in 0..<Self.drainPolls {
+                last = try capture()
+                if condition(last) { break }
+                usleep(50_000)
+            }
             return last
         }
         if let exited, let screen, !condition(screen) {

@@ -28,6 +28,10 @@
 ///     1 frame a step, 1200 steps               27.12     26.29     52.9 s
 ///     1 frame a step, 1500 steps               27.70     27.05     55.6 s
 ///
+/// With the noise offsets and the log loss, over the clip's 8 scenes, 1500 steps gave 31.94 dB in
+/// 62.8 s a scene on a slow day of the VM; 1400 steps 31.80 dB in 56.2 s on the next (quiet, the
+/// clip's scenes 51.6-62.6 s), so the default is 1400: a minute a scene with room for a slow day.
+///
 /// (The held-out column moves by up to 0.7 dB with rounding alone: the same 1200 steps gave 26.95
 /// before the change. Compare settings over the whole clip, `LINSTORY_TUNE_SCENE=clip`.)
 ///
@@ -47,7 +51,7 @@
 /// in PSNR (25.36 against 24.69 at 200 steps of four frames) and in locality.
 public struct SceneTuningSettings: Sendable, Equatable {
     /// Adam steps.
-    public var steps = 1500
+    public var steps = 1400
     /// Frames of the scene per step (fewer when the scene has fewer).
     public var batch = 1
     /// Rank of the low-rank deltas of the modulated convolutions' weights (delta = up [O, r] ·
