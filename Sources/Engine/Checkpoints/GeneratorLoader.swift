@@ -70,7 +70,8 @@ public enum GeneratorLoader {
                 let p = "\(prefix).\(kind)"
                 let taps = try separableTaps(take("\(p).resample_filter", [4, 4]), name: "\(p).resample_filter", file: file)
                 // Not NVIDIA's: a tuned scene's noise offset, in the stand-alone generators `export` writes.
-                let offset = tensors["\(p).noise_offset"] == nil ? nil : try take("\(p).noise_offset", [res, res])
+                let offsetName = SynthesisLayer.noiseOffsetName(layer: p)
+                let offset = tensors[offsetName] == nil ? nil : try take(offsetName, [res, res])
                 return SynthesisLayer(
                     name: p, inChannels: inC, outChannels: c, resolution: res, up: up, convClamp: convClamp, wIndex: wIndex,
                     weight: try take("\(p).weight", [c, inC, 3, 3]), bias: try take("\(p).bias", [c]),

@@ -26,7 +26,7 @@ extension Generator {
                 t["\(layer.name).noise_strength"] = layer.noiseStrength  // []
                 t[layer.noiseName] = layer.noiseConst  // [R, R]
                 // Not NVIDIA's: a tuned scene's noise offset (`SynthesisLayer.noiseOffset`), which the loader reads back.
-                if let offset = layer.noiseOffset { t["\(layer.name).noise_offset"] = offset }  // [R, R]
+                if let offset = layer.noiseOffset { t[SynthesisLayer.noiseOffsetName(layer: layer.name)] = offset }  // [R, R]
                 t["\(layer.name).resample_filter"] = Self.resampleFilter(taps: layer.upTaps)  // [4, 4]
                 t["\(layer.name).affine.weight"] = layer.affine.weight  // [I, w_dim]
                 t["\(layer.name).affine.bias"] = layer.affine.bias  // [I]

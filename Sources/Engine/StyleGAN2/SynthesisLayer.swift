@@ -36,6 +36,9 @@ public struct SynthesisLayer: Sendable {
     /// The official name of the layer's noise buffer, "synthesis.b8.conv0.noise_const": what noise maps
     /// and noise offsets are keyed by.
     public var noiseName: String { name + ".noise_const" }
+    /// Where a stand-alone generator file keeps layer `name`'s noise offset (not NVIDIA's):
+    /// "synthesis.b8.conv0.noise_offset". The state dict writes it and the loader reads it.
+    public static func noiseOffsetName(layer name: String) -> String { name + ".noise_offset" }
 
     /// The weight's derivatives; hold the returned object while using its buffers.
     var preparedWeights: PreparedConvWeights.Values { prepared.get(self) }
